@@ -1,0 +1,73 @@
+// Checks a MeshModel's own invariants, returning every problem with its path.
+// Translators should never produce an invalid model; when one does (or two
+// valid objects conflict, like two services on one VIP and port) publishing
+// stops and the last good snapshot keeps being served.
+import { isIP } from 'node:net';
+import type { MeshModel, ModelError, Service } from './types.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SPIFFE_ID = /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/;
+const APP_PROTOCOLS = new Set(['http', 'http2', 'grpc', 'tcp', 'tls', 'udp']);
+const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV']);
+
+export function validateModel(model: MeshModel): ModelError[] {
+  const errors: ModelError[] = [];
+  if (!model.trustDomain) errors.push({ path: 'trustDomain', message: 'must not be empty' });
+  if (!model.clusterDomain) errors.push({ path: 'clusterDomain', message: 'must not be empty' });
+  const seen = new Map<string, string>();
+  const vipOwners = new Map<string, string>();
+  model.services.forEach((svc, i) => {
+    const path = `services[${i}]`;
+    const id = `${svc.namespace}/${svc.name}`;
+    const err = (p: string, message: string) => errors.push({ path: `${path}${p}`, message, source: svc.source });
+    if (seen.has(id)) err('', `duplicate service ${id} (also ${seen.get(id)})`);
+    seen.set(id, path);
+    if (!DNS_LABEL.test(svc.name) || svc.name.length > 63) err('.name', `"${svc.name}" is not a DNS-1123 label`);
+    if (!DNS_LABEL.test(svc.namespace) || svc.namespace.length > 63) err('.namespace', `"${svc.namespace}" is not a DNS-1123 label`);
+    if (!svc.hostname) err('.hostname', 'must not be empty');
+    if (!LB_POLICIES.has(svc.lbPolicy)) err('.lbPolicy', `unknown lb policy "${svc.lbPolicy}"`);
+    svc.vips.forEach((vip, j) => {
+      if (!isIP(vip)) err(`.vips[${j}]`, `"${vip}" is not an IP address`);
+    });
+    validatePorts(svc, err, vipOwners, id);
+    validateEndpoints(svc, err);
+  });
+  return errors;
+}
+
+type Err = (path: string, message: string) => void;
+
+function validatePorts(svc: Service, err: Err, vipOwners: Map<string, string>, id: string): void {
+  const names = new Set<string>();
+  const numbers = new Set<string>();
+  svc.ports.forEach((p, j) => {
+    const path = `.ports[${j}]`;
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) err(`${path}.port`, `${p.port} is not in 1..65535`);
+    if (names.has(p.name)) err(`${path}.name`, `duplicate port name "${p.name}"`);
+    names.add(p.name);
+    if (numbers.has(`${p.protocol}/${p.port}`)) err(`${path}.port`, `duplicate port ${p.protocol}/${p.port}`);
+    numbers.add(`${p.protocol}/${p.port}`);
+    if (!APP_PROTOCOLS.has(p.appProtocol)) err(`${path}.appProtocol`, `unknown app protocol "${p.appProtocol}"`);
+    for (const vip of svc.vips) {
+      const key = `${vip}:${p.protocol}/${p.port}`;
+      const owner = vipOwners.get(key);
+      if (owner && owner !== id) err(`${path}.port`, `${vip}:${p.port}/${p.protocol} is already used by service ${owner}`);
+      else vipOwners.set(key, id);
+    }
+  });
+}
+
+function validateEndpoints(svc: Service, err: Err): void {
+  const portNames = new Set(svc.ports.map((p) => p.name));
+  svc.endpoints.forEach((ep, k) => {
+    const path = `.endpoints[${k}]`;
+    if (!isIP(ep.address)) err(`${path}.address`, `"${ep.address}" is not an IP address`);
+    for (const [name, port] of Object.entries(ep.ports)) {
+      if (!portNames.has(name)) err(`${path}.ports.${name || '""'}`, `service has no port named "${name}"`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) err(`${path}.ports.${name || '""'}`, `${port} is not in 1..65535`);
+    }
+    if (!Number.isInteger(ep.weight) || ep.weight < 1 || ep.weight > 128) err(`${path}.weight`, `${ep.weight} is not in 1..128`);
+    if (ep.identity !== undefined && !SPIFFE_ID.test(ep.identity)) err(`${path}.identity`, `"${ep.identity}" is not a SPIFFE ID`);
+    if (!['healthy', 'unhealthy', 'draining'].includes(ep.health)) err(`${path}.health`, `unknown health "${ep.health}"`);
+  });
+}

@@ -1,0 +1,213 @@
+// One Delta (incremental) ADS stream. The server sends only resources whose
+// version the client does not have, and removals. What a client has is kept
+// as (base, overlay): `base` is the snapshot's resource map as of the last
+// push — shared by every stream of the group — and `overlay` holds the few
+// names where the client differs from it (new subscriptions, versions it
+// announced on reconnect). So a thousand streams cost a thousand small
+// overlays, not a thousand copies of the resource set, and the diff between
+// two snapshots is computed once for all of them.
+import { TypeUrl, isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
+import type { EncodedResource, ResourceMap } from '../cache/resource.js';
+import type { Snapshot } from '../cache/snapshot.js';
+import { diffResources } from '../cache/snapshot-cache.js';
+import type { DeltaRequest, DeltaResponse } from './messages.js';
+import { nodeInfo } from './node-info.js';
+import { PUSH_ORDER } from './order.js';
+import type { Sink, StreamDeps } from './sotw.js';
+import type { StreamStatus } from './stream-status.js';
+
+const EMPTY: ResourceMap = new Map();
+const MAX_RESPONSE_BYTES = 1 << 20;
+
+interface TypeState {
+  wildcard: boolean;
+  names: Set<string>;
+  base: ResourceMap;
+  /** name → version the client has (null: has none), overriding `base`. */
+  overlay: Map<string, string | null>;
+  /** Nonces sent and not yet answered → the version each carried. */
+  outstanding: Map<string, string>;
+  /** Removals held back until the adds and updates of all types are out. */
+  deferredRemovals: string[];
+}
+
+/** Types whose removals wait for the others: routes must stop naming a cluster before it goes. */
+const REMOVE_LAST: ReadonlySet<ResourceTypeUrl> = new Set([TypeUrl.Cluster, TypeUrl.Listener]);
+
+export class DeltaStream {
+  readonly status: StreamStatus;
+  private snapshot?: Snapshot;
+  private unwatch?: () => void;
+  private readonly types = new Map<ResourceTypeUrl, TypeState>();
+  private nonce = 0;
+  private blocked = false;
+
+  constructor(
+    private readonly deps: StreamDeps,
+    private readonly sink: Sink<DeltaResponse>,
+  ) {
+    this.status = deps.registry.open('delta');
+  }
+
+  request(req: DeltaRequest): void {
+    if (!this.status.node) {
+      if (!req.node?.id) throw new Error('the first DeltaDiscoveryRequest on a stream must carry node.id');
+      this.attach(req);
+    }
+    const typeUrl = req.type_url;
+    if (!isResourceTypeUrl(typeUrl)) {
+      this.deps.log.warn('request for a type nodemesh does not serve', { node: this.status.node?.id, typeUrl });
+      return;
+    }
+    let st = this.types.get(typeUrl);
+    const first = !st;
+    if (!st) {
+      st = { wildcard: false, names: new Set(), base: EMPTY, overlay: new Map(), outstanding: new Map(), deferredRemovals: [] };
+      // On reconnect the client says what it already has; only differences are sent.
+      for (const [name, version] of Object.entries(req.initial_resource_versions)) st.overlay.set(name, version);
+      this.types.set(typeUrl, st);
+    }
+
+    // In Delta, ACK/NACK and subscription changes are independent: a request
+    // with an old nonce is not an ACK of the latest response, but its
+    // subscription changes still apply.
+    const answered = req.response_nonce ? st.outstanding.get(req.response_nonce) : undefined;
+    if (answered !== undefined) {
+      // Responses are answered in order; older unanswered nonces will not be.
+      for (const n of st.outstanding.keys()) {
+        st.outstanding.delete(n);
+        if (n === req.response_nonce) break;
+      }
+      if (req.error_detail) {
+        this.deps.registry.nacked(this.status, typeUrl, {
+          version: answered,
+          nonce: req.response_nonce,
+          message: req.error_detail.message,
+          code: req.error_detail.code,
+          at: new Date().toISOString(),
+        });
+      } else {
+        this.deps.registry.acked(this.status, typeUrl, answered);
+      }
+    }
+
+    const subscribe = req.resource_names_subscribe;
+    if (first && subscribe.length === 0) st.wildcard = true;
+    for (const name of subscribe) {
+      if (name === '*') {
+        st.wildcard = true;
+        continue;
+      }
+      st.names.add(name);
+      // An explicit (re)subscription is answered even if the client seems to
+      // have the resource, unless it announced that very version on reconnect.
+      if (!(first && st.overlay.has(name))) st.overlay.set(name, null);
+    }
+    for (const name of req.resource_names_unsubscribe) {
+      if (name === '*') {
+        st.wildcard = false;
+        continue;
+      }
+      st.names.delete(name);
+      st.overlay.delete(name);
+    }
+    this.flush();
+  }
+
+  drained(): void {
+    this.blocked = false;
+    this.flush();
+  }
+
+  close(): void {
+    this.unwatch?.();
+    this.deps.registry.close(this.status);
+  }
+
+  private attach(req: DeltaRequest): void {
+    const info = nodeInfo(req.node!);
+    this.status.node = info;
+    this.status.group = this.deps.cache.nodeHash(info);
+    this.snapshot = this.deps.cache.getSnapshot(this.status.group);
+    this.unwatch = this.deps.cache.watch(this.status.group, (s) => {
+      this.snapshot = s;
+      this.flush();
+    });
+    this.deps.log.info('xds stream opened', { protocol: 'delta', node: info.id, group: this.status.group });
+  }
+
+  private flush(): void {
+    const snap = this.snapshot;
+    if (!snap) return;
+    for (const typeUrl of PUSH_ORDER) {
+      const st = this.types.get(typeUrl);
+      if (!st || this.blocked) continue;
+      const diff = this.pending(st, snap.resources(typeUrl));
+      if (!diff) continue;
+      let removed = diff.removed;
+      if (REMOVE_LAST.has(typeUrl) && removed.length > 0) {
+        st.deferredRemovals.push(...removed);
+        removed = [];
+      }
+      if (diff.changed.length || removed.length) this.send(typeUrl, st, snap.version, diff.changed, removed);
+    }
+    for (const typeUrl of PUSH_ORDER) {
+      const st = this.types.get(typeUrl);
+      if (!st || this.blocked || st.deferredRemovals.length === 0) continue;
+      const removed = st.deferredRemovals;
+      st.deferredRemovals = [];
+      this.send(typeUrl, st, snap.version, [], removed);
+    }
+  }
+
+  /**
+   * Sends in chunks of at most MAX_RESPONSE_BYTES: Delta allows several
+   * responses per type, and clients such as gRPC refuse messages over 4 MiB by
+   * default, which a full initial push of a large mesh would exceed.
+   */
+  private send(typeUrl: ResourceTypeUrl, st: TypeState, version: string, resources: EncodedResource[], removed: string[]): void {
+    let start = 0;
+    do {
+      let end = start;
+      let bytes = 0;
+      while (end < resources.length && (end === start || bytes + resources[end]!.body.length <= MAX_RESPONSE_BYTES)) {
+        bytes += resources[end]!.body.length;
+        end++;
+      }
+      const last = end >= resources.length;
+      const nonce = String(++this.nonce);
+      st.outstanding.set(nonce, version);
+      const res: DeltaResponse = {
+        system_version_info: version,
+        type_url: typeUrl,
+        nonce,
+        resources: resources.slice(start, end),
+        removed_resources: last ? removed : [],
+      };
+      this.deps.registry.sent(this.status, typeUrl, version, nonce, end - start, bytes);
+      if (!this.sink(res)) this.blocked = true;
+      start = end;
+    } while (start < resources.length);
+  }
+
+  /** Resources the client lacks and names it must drop; afterwards the client is in sync with `current`. */
+  private pending(st: TypeState, current: ResourceMap): { changed: EncodedResource[]; removed: string[] } | undefined {
+    if (st.base === current && st.overlay.size === 0) return undefined;
+    const subscribed = (name: string) => st.wildcard || st.names.has(name);
+    const changed = new Map<string, EncodedResource>();
+    const removed = new Set<string>();
+    if (st.base !== current) {
+      const d = diffResources(st.base, current);
+      for (const r of d.changed) if (subscribed(r.name) && !st.overlay.has(r.name)) changed.set(r.name, r);
+      for (const name of d.removed) if (subscribed(name) && !st.overlay.has(name)) removed.add(name);
+    }
+    for (const [name, has] of st.overlay) {
+      const r = current.get(name);
+      if (r && r.version !== has && subscribed(name)) changed.set(name, r);
+      else if (!r && has !== null) removed.add(name);
+    }
+    st.base = current;
+    st.overlay.clear();
+    return { changed: [...changed.values()], removed: [...removed] };
+  }
+}

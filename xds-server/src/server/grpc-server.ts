@@ -1,0 +1,119 @@
+// The ADS gRPC server: binds Unix sockets (mode 0660, as Cilium does for its
+// per-node Envoy, so only root and the proxy's group can program proxies) and
+// TCP addresses, and runs one SotW or Delta stream per call.
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { DeltaStream } from './delta.js';
+import { adsServiceDefinition, type DeltaRequest, type DeltaResponse, type SotwRequest, type SotwResponse } from './messages.js';
+import { SotwStream, type StreamDeps } from './sotw.js';
+
+export interface GrpcServerOptions extends StreamDeps {
+  /** `unix:/path/to.sock` or `host:port` (port 0 picks a free one). */
+  listen: readonly string[];
+}
+
+type Duplex<Req, Res> = grpc.ServerDuplexStream<Req, Res>;
+
+export class XdsGrpcServer {
+  private readonly server = new grpc.Server({
+    // Proxies keep one long-lived stream; keepalives find dead peers without
+    // waiting for TCP timeouts.
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.max_receive_message_length': 16 << 20,
+    'grpc.max_send_message_length': -1,
+  });
+  private readonly open = new Set<{ close(): void }>();
+
+  constructor(private readonly opts: GrpcServerOptions) {
+    this.server.addService(adsServiceDefinition, {
+      StreamAggregatedResources: (call: Duplex<SotwRequest, SotwResponse>) =>
+        this.serve(call, new SotwStream(opts, (r) => call.write(r))),
+      DeltaAggregatedResources: (call: Duplex<DeltaRequest, DeltaResponse>) =>
+        this.serve(call, new DeltaStream(opts, (r) => call.write(r))),
+    });
+  }
+
+  /** Binds every address; returns them as bound (TCP port 0 resolved). */
+  async start(): Promise<string[]> {
+    const bound: string[] = [];
+    for (const addr of this.opts.listen) {
+      const unixPath = addr.startsWith('unix:') ? addr.slice('unix:'.length) : undefined;
+      if (unixPath) {
+        mkdirSync(dirname(unixPath), { recursive: true });
+        // A socket left by a crashed earlier run would make bind fail.
+        if (isSocket(unixPath)) rmSync(unixPath);
+      }
+      const port = await new Promise<number>((resolve, reject) =>
+        this.server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      );
+      if (unixPath) {
+        chmodSync(unixPath, 0o660);
+        bound.push(addr);
+      } else {
+        bound.push(addr.replace(/:\d+$/, `:${port}`));
+      }
+    }
+    this.opts.log.info('xds server listening', { addresses: bound });
+    return bound;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.open) s.close();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2000);
+      this.server.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private serve<Req, Res>(
+    call: Duplex<Req, Res>,
+    stream: { request(r: Req): void; drained(): void; close(): void },
+  ): void {
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      this.open.delete(handle);
+      stream.close();
+    };
+    const handle = {
+      close: () => {
+        close();
+        call.end();
+      },
+    };
+    this.open.add(handle);
+    call.on('data', (req: Req) => {
+      try {
+        stream.request(req);
+      } catch (err) {
+        close();
+        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: (err as Error).message });
+      }
+    });
+    call.on('drain', () => stream.drained());
+    call.on('end', () => {
+      close();
+      call.end();
+    });
+    call.on('cancelled', close);
+    call.on('close', close);
+    call.on('error', close);
+  }
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,165 @@
+// One State-of-the-World ADS stream: subscriptions, nonces, ACK/NACK, and
+// pushing new snapshot versions. Transport-free (a sink function receives the
+// responses), so protocol tests drive it with a fake stream.
+import { isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
+import type { EncodedResource, ResourceMap } from '../cache/resource.js';
+import type { Snapshot } from '../cache/snapshot.js';
+import { diffResources, type SnapshotCache } from '../cache/snapshot-cache.js';
+import type { Logger } from '../log.js';
+import type { SotwRequest, SotwResponse } from './messages.js';
+import { nodeInfo } from './node-info.js';
+import { isFullStateType, PUSH_ORDER } from './order.js';
+import type { StreamRegistry, StreamStatus } from './stream-status.js';
+
+interface TypeState {
+  wildcard: boolean;
+  names: Set<string>;
+  /** Names subscribed since the last response: they must be sent even if unchanged. */
+  added: Set<string>;
+  /** The resource map of the last response, or undefined before the first. */
+  sent?: ResourceMap;
+  nonce?: string;
+  version?: string;
+}
+
+export interface StreamDeps {
+  cache: SnapshotCache;
+  registry: StreamRegistry;
+  log: Logger;
+}
+
+/** Sink returns false when the transport is backed up; call `drained()` when it is not. */
+export type Sink<R> = (response: R) => boolean;
+
+export class SotwStream {
+  readonly status: StreamStatus;
+  private snapshot?: Snapshot;
+  private unwatch?: () => void;
+  private readonly types = new Map<ResourceTypeUrl, TypeState>();
+  private nonce = 0;
+  private blocked = false;
+
+  constructor(
+    private readonly deps: StreamDeps,
+    private readonly sink: Sink<SotwResponse>,
+  ) {
+    this.status = deps.registry.open('sotw');
+  }
+
+  /** Handles one request; throws an Error with a message for the client on protocol violations. */
+  request(req: SotwRequest): void {
+    if (!this.status.node) {
+      if (!req.node?.id) throw new Error('the first DiscoveryRequest on a stream must carry node.id');
+      this.attach(req);
+    }
+    const typeUrl = req.type_url;
+    if (!isResourceTypeUrl(typeUrl)) {
+      this.deps.log.warn('request for a type nodemesh does not serve', { node: this.status.node?.id, typeUrl });
+      return;
+    }
+    let st = this.types.get(typeUrl);
+    const first = !st;
+    st ??= { wildcard: false, names: new Set(), added: new Set() };
+    this.types.set(typeUrl, st);
+
+    if (req.response_nonce) {
+      // A request answering an older response is stale: a newer response is on
+      // its way and this one's ACK/NACK and subscription are superseded.
+      if (req.response_nonce !== st.nonce) return;
+      if (req.error_detail) {
+        this.deps.registry.nacked(this.status, typeUrl, {
+          version: st.version ?? '',
+          nonce: req.response_nonce,
+          message: req.error_detail.message,
+          code: req.error_detail.code,
+          at: new Date().toISOString(),
+        });
+      } else {
+        this.deps.registry.acked(this.status, typeUrl, req.version_info);
+      }
+    }
+
+    const names = req.resource_names;
+    const explicitWildcard = names.includes('*');
+    // Legacy wildcard: an empty first request subscribes to everything, and
+    // stays so while later requests keep the list empty.
+    st.wildcard = explicitWildcard || (names.length === 0 && (first || st.wildcard));
+    const next = new Set(names.filter((n) => n !== '*'));
+    for (const n of next) if (!st.names.has(n)) st.added.add(n);
+    st.names = next;
+    this.flush();
+  }
+
+  drained(): void {
+    this.blocked = false;
+    this.flush();
+  }
+
+  close(): void {
+    this.unwatch?.();
+    this.deps.registry.close(this.status);
+  }
+
+  private attach(req: SotwRequest): void {
+    const info = nodeInfo(req.node!);
+    this.status.node = info;
+    this.status.group = this.deps.cache.nodeHash(info);
+    this.snapshot = this.deps.cache.getSnapshot(this.status.group);
+    this.unwatch = this.deps.cache.watch(this.status.group, (s) => {
+      this.snapshot = s;
+      this.flush();
+    });
+    this.deps.log.info('xds stream opened', { protocol: 'sotw', node: info.id, group: this.status.group });
+  }
+
+  private flush(): void {
+    const snap = this.snapshot;
+    if (!snap) return;
+    for (const typeUrl of PUSH_ORDER) {
+      if (this.blocked) return;
+      const st = this.types.get(typeUrl);
+      if (!st) continue;
+      const resources = this.pending(typeUrl, st, snap.resources(typeUrl));
+      if (!resources) continue;
+      const nonce = String(++this.nonce);
+      st.nonce = nonce;
+      st.version = snap.version;
+      const res: SotwResponse = { version_info: snap.version, type_url: typeUrl, nonce, resources };
+      this.deps.registry.sent(this.status, typeUrl, snap.version, nonce, resources.length, byteLength(resources));
+      if (!this.sink(res)) this.blocked = true;
+    }
+  }
+
+  /** What to send for a type now, or undefined when the client is up to date. */
+  private pending(typeUrl: ResourceTypeUrl, st: TypeState, current: ResourceMap): EncodedResource[] | undefined {
+    const firstResponse = st.sent === undefined;
+    if (!firstResponse && st.sent === current && st.added.size === 0) return undefined;
+    const subscribed = (name: string) => st.wildcard || st.names.has(name);
+    let out: EncodedResource[];
+    if (isFullStateType(typeUrl) || firstResponse) {
+      out = st.wildcard ? [...current.values()] : [...st.names].flatMap((n) => current.get(n) ?? []);
+    } else {
+      // RDS/EDS: absence does not mean deletion, so only changed or newly
+      // subscribed resources need to be sent.
+      const picked = new Map<string, EncodedResource>();
+      for (const r of diffResources(st.sent!, current).changed) if (subscribed(r.name)) picked.set(r.name, r);
+      for (const n of st.added) {
+        const r = current.get(n);
+        if (r) picked.set(n, r);
+      }
+      out = [...picked.values()];
+    }
+    st.sent = current;
+    st.added.clear();
+    // Full-state types are always sent, even empty: that is how their deletion is told.
+    if (out.length === 0 && !isFullStateType(typeUrl)) return undefined;
+    return out;
+  }
+}
+
+function byteLength(resources: readonly EncodedResource[]): number {
+  let n = 0;
+  for (const r of resources) n += r.body.length;
+  return n;
+}
+

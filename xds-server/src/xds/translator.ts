@@ -1,0 +1,114 @@
+// Model → Envoy resources, per profile of client. Pure per service: a service
+// translates to the same resources whatever the rest of the mesh holds, which
+// is what lets XdsTranslator reuse the previous output of every unchanged
+// service — a one-endpoint change re-encodes one ClusterLoadAssignment.
+import { encodeMessage } from '../../../api/src/any.js';
+import { TypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
+import { EncodedResource } from '../cache/resource.js';
+import type { MeshModel, Service } from '../model/types.js';
+import { passthroughCluster, serviceCluster } from './clusters.js';
+import { serviceLoadAssignment } from './endpoints.js';
+import { apiListener, isHttpPort, outboundCaptureListener, vipListener } from './listeners.js';
+import { clusterName, hostPortName } from './names.js';
+import { serviceRouteConfig } from './routes.js';
+
+/**
+ * Envoy node proxies get listeners that capture and route connections;
+ * proxyless gRPC clients get API listeners. Clusters, endpoints and routes are
+ * the same objects in both.
+ */
+export type Profile = 'envoy' | 'proxyless';
+export const PROFILES: readonly Profile[] = ['envoy', 'proxyless'];
+
+export interface XdsTranslatorOptions {
+  /** Address and port of the node proxy's capture listener. */
+  outboundAddress: string;
+  outboundPort: number;
+}
+
+export type ResourcesByType = Partial<Record<ResourceTypeUrl, EncodedResource[]>>;
+
+interface ServiceOutput {
+  envoy: EncodedResource[];
+  proxyless: EncodedResource[];
+}
+
+const MESSAGE: Record<ResourceTypeUrl, string> = {
+  [TypeUrl.Listener]: 'envoy.config.listener.v3.Listener',
+  [TypeUrl.RouteConfiguration]: 'envoy.config.route.v3.RouteConfiguration',
+  [TypeUrl.Cluster]: 'envoy.config.cluster.v3.Cluster',
+  [TypeUrl.ClusterLoadAssignment]: 'envoy.config.endpoint.v3.ClusterLoadAssignment',
+  [TypeUrl.Secret]: 'envoy.extensions.transport_sockets.tls.v3.Secret',
+};
+
+function encode(typeUrl: ResourceTypeUrl, name: string, message: object, refs?: EncodedResource['refs']): EncodedResource {
+  return new EncodedResource(typeUrl, name, encodeMessage(MESSAGE[typeUrl], message), refs);
+}
+
+/** The resources of one service. */
+export function translateService(svc: Service): ServiceOutput {
+  const envoy: EncodedResource[] = [];
+  const proxyless: EncodedResource[] = [];
+  for (const port of svc.ports) {
+    // UDP and SCTP need listener types nodemesh does not emit yet.
+    if (port.protocol !== 'TCP' || port.appProtocol === 'udp') continue;
+    const cname = clusterName(svc, port);
+    const shared = [
+      encode(TypeUrl.Cluster, cname, serviceCluster(svc, port), { endpoints: [cname] }),
+      encode(TypeUrl.ClusterLoadAssignment, cname, serviceLoadAssignment(svc, port)),
+    ];
+    if (isHttpPort(port)) shared.push(encode(TypeUrl.RouteConfiguration, hostPortName(svc, port), serviceRouteConfig(svc, port)));
+    envoy.push(...shared);
+    proxyless.push(...shared);
+    for (const vip of svc.vips) {
+      const l = vipListener(svc, port, vip);
+      envoy.push(encode(TypeUrl.Listener, l.name!, l, { routes: isHttpPort(port) ? [hostPortName(svc, port)] : [] }));
+    }
+    if (port.appProtocol === 'grpc') {
+      const name = hostPortName(svc, port);
+      proxyless.push(encode(TypeUrl.Listener, name, apiListener(svc, port), { routes: [name] }));
+    }
+  }
+  return { envoy, proxyless };
+}
+
+/** Resources that do not depend on any service. */
+function staticResources(opts: XdsTranslatorOptions): ServiceOutput {
+  const l = outboundCaptureListener(opts.outboundAddress, opts.outboundPort);
+  const c = passthroughCluster();
+  return {
+    envoy: [encode(TypeUrl.Listener, l.name!, l), encode(TypeUrl.Cluster, c.name!, c)],
+    proxyless: [],
+  };
+}
+
+/**
+ * Translates whole models, reusing the previous call's output for every service
+ * whose model is unchanged (compared by content, since providers rebuild the
+ * model from scratch). Not safe for concurrent use.
+ */
+export class XdsTranslator {
+  private previous = new Map<string, ServiceOutput>();
+  private readonly statics: ServiceOutput;
+
+  constructor(opts: XdsTranslatorOptions) {
+    this.statics = staticResources(opts);
+  }
+
+  translate(model: MeshModel): Record<Profile, ResourcesByType> {
+    const next = new Map<string, ServiceOutput>();
+    const out: Record<Profile, ResourcesByType> = { envoy: {}, proxyless: {} };
+    const add = (o: ServiceOutput) => {
+      for (const p of PROFILES) for (const r of o[p]) (out[p][r.typeUrl] ??= []).push(r);
+    };
+    add(this.statics);
+    for (const svc of model.services) {
+      const key = JSON.stringify(svc);
+      const o = this.previous.get(key) ?? translateService(svc);
+      next.set(key, o);
+      add(o);
+    }
+    this.previous = next;
+    return out;
+  }
+}
