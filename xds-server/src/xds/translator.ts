@@ -57,16 +57,18 @@ export function translateService(svc: Service): ServiceOutput {
       encode(TypeUrl.Cluster, cname, serviceCluster(svc, port), { endpoints: [cname] }),
       encode(TypeUrl.ClusterLoadAssignment, cname, serviceLoadAssignment(svc, port)),
     ];
-    if (isHttpPort(port)) shared.push(encode(TypeUrl.RouteConfiguration, hostPortName(svc, port), serviceRouteConfig(svc, port)));
     envoy.push(...shared);
     proxyless.push(...shared);
+    const routeName = hostPortName(svc, port);
+    // A route configuration is emitted only where a listener names it.
+    const route = isHttpPort(port) ? encode(TypeUrl.RouteConfiguration, routeName, serviceRouteConfig(svc, port)) : undefined;
+    if (route && svc.vips.length > 0) envoy.push(route);
     for (const vip of svc.vips) {
       const l = vipListener(svc, port, vip);
-      envoy.push(encode(TypeUrl.Listener, l.name!, l, { routes: isHttpPort(port) ? [hostPortName(svc, port)] : [] }));
+      envoy.push(encode(TypeUrl.Listener, l.name!, l, { routes: route ? [routeName] : [] }));
     }
-    if (port.appProtocol === 'grpc') {
-      const name = hostPortName(svc, port);
-      proxyless.push(encode(TypeUrl.Listener, name, apiListener(svc, port), { routes: [name] }));
+    if (port.appProtocol === 'grpc' && route) {
+      proxyless.push(route, encode(TypeUrl.Listener, routeName, apiListener(svc, port), { routes: [routeName] }));
     }
   }
   return { envoy, proxyless };
