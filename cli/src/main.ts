@@ -1,0 +1,39 @@
+// The nodemesh command line.
+import { Command, Option } from 'commander';
+import { runStatus } from './status.js';
+import { runValidate } from './validate.js';
+import { runXdsServer } from './xds-server.js';
+
+const program = new Command()
+  .name('nodemesh')
+  .description('Sidecar-free service-mesh data plane: xDS control server, node proxy, eBPF steering, mutual auth')
+  .showHelpAfterError();
+
+program
+  .command('xds-server')
+  .description('serve the mesh configuration in DIR to node proxies and proxyless gRPC clients over ADS (SotW and Delta)')
+  .requiredOption('--config <dir>', 'directory of YAML files (watched)')
+  .option('--listen <addr...>', 'ADS address: unix:/path or host:port (repeatable)', ['unix:/run/nodemesh/xds.sock'])
+  .option('--admin <host:port>', 'admin HTTP endpoint (metrics, status); "off" to disable', '127.0.0.1:9876')
+  .option('--trust-domain <name>', 'SPIFFE trust domain', 'cluster.local')
+  .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local')
+  .option('--outbound <host:port>', "node proxy's capture listener", '127.0.0.1:15001')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+  .action(runXdsServer);
+
+program
+  .command('validate')
+  .description('validate every document in DIR; prints each error with file, document, kind, name and field path')
+  .argument('<dir>', 'directory of YAML files')
+  .option('--trust-domain <name>', 'SPIFFE trust domain', 'cluster.local')
+  .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local')
+  .action(runValidate);
+
+program
+  .command('status')
+  .description('show what a running xds-server serves: version, config errors, rejected updates, clients and their ACK/NACK state')
+  .option('--admin <host:port>', 'admin endpoint of the xds-server', '127.0.0.1:9876')
+  .option('--json', 'print the raw JSON')
+  .action(runStatus);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,36 @@
+import type { ControlPlaneStatus } from '../../xds-server/src/control-plane.js';
+
+export async function runStatus(flags: { admin: string; json?: boolean }): Promise<void> {
+  let status: ControlPlaneStatus;
+  try {
+    const res = await fetch(`http://${flags.admin}/status`);
+    status = (await res.json()) as ControlPlaneStatus;
+  } catch (err) {
+    console.error(`cannot reach the xds-server admin endpoint at ${flags.admin}: ${(err as Error).message}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (flags.json) {
+    console.log(JSON.stringify(status, null, 2));
+    return;
+  }
+  console.log(`config:   ${status.configDir}`);
+  console.log(`version:  ${status.version ?? '(nothing published yet)'}`);
+  for (const [profile, s] of Object.entries(status.snapshots))
+    console.log(`snapshot: ${profile} ${s.version} ${Object.entries(s.resources).map(([t, n]) => `${t}=${n}`).join(' ')}`);
+  const errors = [...status.configErrors, ...status.translationErrors];
+  console.log(`config errors: ${errors.length}`);
+  for (const e of errors) console.log(`  ${e}`);
+  if (status.lastRejection) {
+    console.log(`last rejected update (${status.lastRejection.at}); proxies kept the previous snapshot:`);
+    for (const p of status.lastRejection.problems.slice(0, 20)) console.log(`  ${p}`);
+  }
+  console.log(`clients: ${status.clients.length}`);
+  for (const c of status.clients) {
+    console.log(`  ${c.node?.id ?? '?'} (${c.protocol}, ${c.group ?? '?'}, since ${c.connectedAt})`);
+    for (const [type, t] of Object.entries(c.types)) {
+      const state = t.nack ? `NACK of ${t.nack.version}: ${t.nack.message}` : t.ackedVersion === t.sentVersion ? 'in sync' : 'awaiting ACK';
+      console.log(`    ${type.padEnd(4)} sent=${t.sentVersion ?? '-'} acked=${t.ackedVersion ?? '-'} ${state}`);
+    }
+  }
+}

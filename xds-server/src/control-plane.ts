@@ -1,0 +1,145 @@
+// The running control plane: file provider → Kubernetes translator → model →
+// publisher → snapshot cache → ADS server, plus the admin endpoint. The
+// stages are wired here and nowhere else.
+import { decodeForDisplay } from '../../api/src/any.js';
+import { messageName, SHORT_NAME } from '../../api/src/type-urls.js';
+import { formatConfigError, type ConfigError } from '../../crds/src/errors.js';
+import type { Resources } from '../../crds/src/resources.js';
+import { AdminServer } from './admin.js';
+import { SnapshotCache, type NodeHash } from './cache/snapshot-cache.js';
+import { createLogger, type Logger } from './log.js';
+import { XdsMetrics } from './metrics.js';
+import { profileNodeHash } from './node-hash.js';
+import { FileProvider } from './provider/file/index.js';
+import { SnapshotPublisher, type PublishOutcome } from './publisher.js';
+import { XdsGrpcServer } from './server/grpc-server.js';
+import { StreamRegistry } from './server/stream-status.js';
+import { translateResources } from './translate/kubernetes/index.js';
+import type { Profile } from './xds/translator.js';
+
+export interface ControlPlaneOptions {
+  configDir: string;
+  /** ADS addresses: `unix:/path` and/or `host:port`. */
+  listen: readonly string[];
+  /** Admin HTTP `host:port`; omitted = no admin endpoint. */
+  admin?: string;
+  trustDomain?: string;
+  clusterDomain?: string;
+  /** The node proxy's capture listener (default 127.0.0.1:15001). */
+  outboundAddress?: string;
+  outboundPort?: number;
+  log?: Logger;
+  nodeHash?: NodeHash;
+  /** Debounce of directory changes (ms). */
+  debounceMs?: number;
+}
+
+export interface ControlPlaneStatus {
+  version: string | null;
+  configDir: string;
+  configErrors: string[];
+  translationErrors: string[];
+  lastRejection: { at: string; problems: string[] } | null;
+  snapshots: Record<string, { version: string; resources: Record<string, number> }>;
+  clients: ReturnType<StreamRegistry['list']>;
+}
+
+export class ControlPlane {
+  readonly log: Logger;
+  readonly metrics = new XdsMetrics();
+  readonly cache: SnapshotCache;
+  readonly registry: StreamRegistry;
+  readonly publisher: SnapshotPublisher;
+  private readonly provider: FileProvider;
+  private readonly grpc: XdsGrpcServer;
+  private readonly admin?: AdminServer;
+  private configErrors: ConfigError[] = [];
+  private translationErrors: ConfigError[] = [];
+  private unsubscribe?: () => void;
+  addresses: { xds: string[]; admin?: string } = { xds: [] };
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.log = opts.log ?? createLogger();
+    this.cache = new SnapshotCache(opts.nodeHash ?? profileNodeHash);
+    this.registry = new StreamRegistry(this.log, this.metrics);
+    this.publisher = new SnapshotPublisher(this.cache, {
+      outboundAddress: opts.outboundAddress ?? '127.0.0.1',
+      outboundPort: opts.outboundPort ?? 15001,
+      log: this.log,
+      metrics: this.metrics,
+    });
+    this.provider = new FileProvider({ dir: opts.configDir, logger: (o) => this.log.info('file provider', o), debounceMs: opts.debounceMs ?? 100 });
+    this.grpc = new XdsGrpcServer({ cache: this.cache, registry: this.registry, log: this.log, listen: opts.listen });
+    if (opts.admin) {
+      this.admin = new AdminServer({
+        registry: this.metrics.registry,
+        status: () => this.status(),
+        ready: () => this.publisher.version() !== undefined,
+        configDump: (p) => this.configDump(p),
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.provider.onChange(() => this.apply());
+    await this.provider.start();
+    this.apply();
+    this.addresses.xds = await this.grpc.start();
+    if (this.admin && this.opts.admin) this.addresses.admin = await this.admin.start(this.opts.admin);
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.provider.stop();
+    await this.grpc.stop();
+    await this.admin?.stop();
+  }
+
+  /** Translates and publishes the provider's current resources. */
+  apply(): PublishOutcome {
+    const { resources, errors } = this.provider.current();
+    return this.applyResources(resources, errors);
+  }
+
+  applyResources(resources: Resources, configErrors: ConfigError[]): PublishOutcome {
+    this.configErrors = configErrors;
+    const { model, errors } = translateResources(resources, {
+      trustDomain: this.opts.trustDomain ?? 'cluster.local',
+      clusterDomain: this.opts.clusterDomain ?? 'cluster.local',
+    });
+    this.translationErrors = errors;
+    const all = [...configErrors, ...errors];
+    for (const e of all) (e.severity === 'error' ? this.log.error : this.log.warn)('invalid configuration', { error: formatConfigError(e) });
+    this.metrics.configErrors.set({ severity: 'error' }, all.filter((e) => e.severity === 'error').length);
+    this.metrics.configErrors.set({ severity: 'warning' }, all.filter((e) => e.severity === 'warning').length);
+    return this.publisher.publish(model);
+  }
+
+  status(): ControlPlaneStatus {
+    const snapshots: ControlPlaneStatus['snapshots'] = {};
+    for (const [profile, snap] of this.publisher.snapshots()) snapshots[profile] = { version: snap.version, resources: snap.counts() };
+    return {
+      version: this.publisher.version() ?? null,
+      configDir: this.opts.configDir,
+      configErrors: this.configErrors.map(formatConfigError),
+      translationErrors: this.translationErrors.map(formatConfigError),
+      lastRejection: this.publisher.lastRejection ?? null,
+      snapshots,
+      clients: this.registry.list(),
+    };
+  }
+
+  configDump(profile: string): unknown {
+    const snap = this.publisher.snapshots().get(profile as Profile);
+    if (!snap) return { error: `no snapshot for profile "${profile}"` };
+    const out: Record<string, unknown> = { version: snap.version };
+    for (const typeUrl of Object.keys(SHORT_NAME) as (keyof typeof SHORT_NAME)[]) {
+      out[SHORT_NAME[typeUrl]] = [...snap.resources(typeUrl).values()].map((r) => ({
+        name: r.name,
+        version: r.version,
+        resource: decodeForDisplay(messageName(typeUrl), r.body),
+      }));
+    }
+    return out;
+  }
+}
