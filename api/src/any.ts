@@ -1,4 +1,5 @@
 // Encoding Envoy messages, and packing them into google.protobuf.Any.
+import { messageToJson } from './json.js';
 import { messageType } from './protos.js';
 import { TYPE_PREFIX } from './type-urls.js';
 
@@ -70,45 +71,11 @@ function walk(type: ReturnType<typeof messageType>, obj: Record<string, unknown>
 }
 
 /**
- * Decodes `bytes` of `fullName` for people: every nested Any whose type the
- * protos know is expanded in place as { '@type': url, ...fields }, like
- * Envoy's config dump. Used by golden files and `nodemesh status --dump`.
+ * Decodes `bytes` of `fullName` as proto3 JSON, like Envoy's config dump:
+ * nested Any expanded with "@type", Duration as "5s", wrappers as values.
+ * Used by golden files, `/config_dump` and Envoy bootstrap files.
  */
 export function decodeForDisplay(fullName: string, bytes: Uint8Array): Record<string, unknown> {
-  return expand(decodeMessage(fullName, bytes, false)) as Record<string, unknown>;
-}
-
-function expand(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(expand);
-  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return Buffer.isBuffer(v) ? v.toString('base64') : v;
-  const o = v as Record<string, unknown>;
-  if (typeof o.type_url === 'string' && (o.value === undefined || Buffer.isBuffer(o.value))) {
-    const name = o.type_url.slice(o.type_url.lastIndexOf('/') + 1);
-    const value = (o.value as Buffer | undefined) ?? Buffer.alloc(0);
-    try {
-      return { '@type': o.type_url, ...(expand(decodeMessage(name, value, false)) as object) };
-    } catch {
-      return { '@type': o.type_url, value: value.toString('base64') };
-    }
-  }
-  // google.protobuf.Struct as the JSON it stands for.
-  if (o.fields && typeof o.fields === 'object' && Object.keys(o).length === 1) return structToJson(o.fields as Record<string, unknown>);
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(o)) out[k] = expand(x);
-  return out;
-}
-
-function structToJson(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = valueToJson(v as Record<string, unknown>);
-  return out;
-}
-
-function valueToJson(v: Record<string, unknown>): unknown {
-  if ('stringValue' in v) return v.stringValue;
-  if ('numberValue' in v) return v.numberValue;
-  if ('boolValue' in v) return v.boolValue;
-  if ('structValue' in v) return structToJson(((v.structValue as { fields?: Record<string, unknown> }).fields ?? {}));
-  if ('listValue' in v) return (((v.listValue as { values?: unknown[] }).values ?? []) as Record<string, unknown>[]).map(valueToJson);
-  return null;
+  const type = messageType(fullName);
+  return messageToJson(type, type.decode(bytes));
 }

@@ -18,139 +18,19 @@ import {
   re2ToRegExp,
 } from './wellknown.js';
 import {
-  asList,
   bytesEndWith,
-  bytesEqual,
   bytesIndexOf,
   bytesKey,
   bytesStartWith,
   codePointLength,
-  formatNanos,
-  isValidDuration,
-  isValidTimestamp,
-  nowNanos,
   optionBytes,
-  secondsNanos,
   toBigInt,
   toBytes,
   toNumber,
-  totalNanos,
   utf8Length,
 } from './values.js';
-
-export interface Reporter {
-  report(rule: string, message: string): void;
-}
-
-export type Check = (value: unknown, r: Reporter) => void;
-export type RuleObject = Record<string, unknown>;
-
-type Cmp = number | bigint;
-type TypedCheck<T> = (v: T, r: Reporter) => void;
-
-export function isRuleObject(v: unknown): v is RuleObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function has(r: RuleObject, key: string): boolean {
-  return r[key] !== undefined && r[key] !== null;
-}
-
-function quote(s: string): string {
-  return JSON.stringify(s);
-}
-
-/** Runs `checks` on the normalised value; `isEmpty` implements ignore_empty. */
-function combine<T>(
-  r: RuleObject,
-  normalise: (v: unknown) => T,
-  checks: TypedCheck<T>[],
-  isEmpty: (v: T) => boolean,
-): Check | null {
-  if (checks.length === 0) return null;
-  const ignoreEmpty = r['ignore_empty'] === true;
-  return (value, rep) => {
-    const v = normalise(value);
-    if (ignoreEmpty && isEmpty(v)) return;
-    for (const c of checks) c(v, rep);
-  };
-}
-
-/**
- * lt/lte/gt/gte with PGV's semantics: when the upper bound is above the lower
- * bound the value must lie inside the range, otherwise outside it (an
- * exclusive range). An inside-range failure names the bound that was crossed;
- * an outside-range failure names the upper-bound key.
- */
-export function compileRange<T extends Cmp>(
-  kind: string,
-  b: { lt?: T | undefined; lte?: T | undefined; gt?: T | undefined; gte?: T | undefined },
-  fmt: (x: T) => string,
-): TypedCheck<T> | null {
-  const { lt, lte, gt, gte } = b;
-  const hiKey = lt !== undefined ? 'lt' : 'lte';
-  const hi = lt ?? lte;
-  const loKey = gt !== undefined ? 'gt' : 'gte';
-  const lo = gt ?? gte;
-  const hiOpen = lt !== undefined;
-  const loOpen = gt !== undefined;
-  const hiText = (x: T): string => `${hiOpen ? '<' : '<='} ${fmt(x)}`;
-  if (hi === undefined && lo === undefined) return null;
-  if (hi === undefined) {
-    const l = lo as T;
-    const msg = `value must be greater than ${loOpen ? '' : 'or equal to '}${fmt(l)}`;
-    return (v, rep) => {
-      if (loOpen ? v <= l : v < l) rep.report(`${kind}.${loKey}`, msg);
-    };
-  }
-  if (lo === undefined) {
-    const msg = `value must be less than ${hiOpen ? '' : 'or equal to '}${fmt(hi)}`;
-    return (v, rep) => {
-      if (hiOpen ? v >= hi : v > hi) rep.report(`${kind}.${hiKey}`, msg);
-    };
-  }
-  const below = (v: T): boolean => (loOpen ? v <= lo : v < lo);
-  const above = (v: T): boolean => (hiOpen ? v >= hi : v > hi);
-  if (hi > lo) {
-    const msg = `value must be inside range ${loOpen ? '(' : '['}${fmt(lo)}, ${fmt(hi)}${hiOpen ? ')' : ']'}`;
-    return (v, rep) => {
-      if (below(v)) rep.report(`${kind}.${loKey}`, msg);
-      else if (above(v)) rep.report(`${kind}.${hiKey}`, msg);
-    };
-  }
-  const msg = `value must be outside range ${hiOpen ? '[' : '('}${fmt(hi)}, ${fmt(lo)}${loOpen ? ']' : ')'} (${hiText(hi)} or ${loOpen ? '>' : '>='} ${fmt(lo)})`;
-  return (v, rep) => {
-    if (above(v) && below(v)) rep.report(`${kind}.${hiKey}`, msg);
-  };
-}
-
-function setChecks<T>(kind: string, r: RuleObject, conv: (x: unknown) => T, key: (x: T) => unknown, fmt: (x: T) => string): TypedCheck<T>[] {
-  const out: TypedCheck<T>[] = [];
-  if (has(r, 'const')) {
-    const c = conv(r['const']);
-    const ck = key(c);
-    out.push((v, rep) => {
-      if (key(v) !== ck) rep.report(`${kind}.const`, `value must equal ${fmt(c)}`);
-    });
-  }
-  const inList = asList(r['in']).map(conv);
-  if (inList.length > 0) {
-    const set = new Set(inList.map(key));
-    const text = `[${inList.map(fmt).join(', ')}]`;
-    out.push((v, rep) => {
-      if (!set.has(key(v))) rep.report(`${kind}.in`, `value must be in list ${text}`);
-    });
-  }
-  const notIn = asList(r['not_in']).map(conv);
-  if (notIn.length > 0) {
-    const set = new Set(notIn.map(key));
-    const text = `[${notIn.map(fmt).join(', ')}]`;
-    out.push((v, rep) => {
-      if (set.has(key(v))) rep.report(`${kind}.not_in`, `value must not be in list ${text}`);
-    });
-  }
-  return out;
-}
+import { combine, compileRange, has, quote, setChecks, type Check, type RuleObject, type TypedCheck } from './core.js';
+import { compileAny, compileDuration, compileTimestamp } from './wkt.js';
 
 const BIG_KINDS = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 export const NUMERIC_KINDS = new Set([
@@ -269,10 +149,6 @@ function compileBytes(r: RuleObject): Check | null {
   ipLen('ip', (n) => n === 4 || n === 16, 'value must be a valid IP address (4 or 16 bytes)');
   ipLen('ipv4', (n) => n === 4, 'value must be a valid IPv4 address (4 bytes)');
   ipLen('ipv6', (n) => n === 16, 'value must be a valid IPv6 address (16 bytes)');
-  // `const` compares by content; setChecks keyed it by hex already, but make exactness explicit for len-0 consts.
-  if (has(r, 'const') && optionBytes(r['const']).length === 0) {
-    checks.push((b, rep) => void (bytesEqual(b, new Uint8Array(0)) || rep.report(`${k}.const`, 'value must be empty')));
-  }
   return combine(r, toBytes, checks, (b) => b.length === 0);
 }
 
@@ -303,87 +179,6 @@ function compileBool(r: RuleObject): Check | null {
   const c = r['const'] === true;
   return (v, rep) => {
     if ((v === true) !== c) rep.report('bool.const', `value must equal ${c}`);
-  };
-}
-
-function durationOpt(r: RuleObject, k: string): bigint | undefined {
-  if (!has(r, k)) return undefined;
-  const sn = secondsNanos(r[k]);
-  return sn ? totalNanos(sn) : 0n;
-}
-
-function compileDuration(r: RuleObject): Check | null {
-  const k = 'duration';
-  const conv = (x: unknown): bigint => {
-    const sn = secondsNanos(x);
-    return sn ? totalNanos(sn) : 0n;
-  };
-  const checks = setChecks<bigint>(k, r, conv, (x) => x, formatNanos);
-  const range = compileRange<bigint>(k, { lt: durationOpt(r, 'lt'), lte: durationOpt(r, 'lte'), gt: durationOpt(r, 'gt'), gte: durationOpt(r, 'gte') }, formatNanos);
-  if (range) checks.push(range);
-  if (checks.length === 0) return null;
-  return (value, rep) => {
-    const sn = secondsNanos(value);
-    if (!sn || !isValidDuration(sn)) {
-      rep.report(`${k}.valid`, 'value is not a valid duration');
-      return;
-    }
-    const n = totalNanos(sn);
-    for (const c of checks) c(n, rep);
-  };
-}
-
-function compileTimestamp(r: RuleObject): Check | null {
-  const k = 'timestamp';
-  const checks: TypedCheck<bigint>[] = setChecks<bigint>(k, r, (x) => durationOpt({ v: x }, 'v') ?? 0n, (x) => x, (x) => new Date(Number(x / 1_000_000n)).toISOString());
-  const range = compileRange<bigint>(k, { lt: durationOpt(r, 'lt'), lte: durationOpt(r, 'lte'), gt: durationOpt(r, 'gt'), gte: durationOpt(r, 'gte') }, (x) => new Date(Number(x / 1_000_000n)).toISOString());
-  if (range) checks.push(range);
-  const within = durationOpt(r, 'within');
-  if (r['lt_now'] === true) checks.push((v, rep) => void (v < nowNanos() || rep.report(`${k}.lt_now`, 'value must be less than now')));
-  if (r['gt_now'] === true) checks.push((v, rep) => void (v > nowNanos() || rep.report(`${k}.gt_now`, 'value must be greater than now')));
-  if (within !== undefined) {
-    checks.push((v, rep) => {
-      const d = v - nowNanos();
-      if ((d < 0n ? -d : d) > within) rep.report(`${k}.within`, `value must be within ${formatNanos(within)} of now`);
-    });
-  }
-  if (checks.length === 0) return null;
-  return (value, rep) => {
-    const sn = secondsNanos(value);
-    if (!sn || !isValidTimestamp(sn)) {
-      rep.report(`${k}.valid`, 'value is not a valid timestamp');
-      return;
-    }
-    const n = totalNanos(sn);
-    for (const c of checks) c(n, rep);
-  };
-}
-
-/** The type URL of an Any, in decoded (`type_url`) or JSON (`@type`) shape. */
-export function anyTypeUrl(v: unknown): string {
-  if (typeof v !== 'object' || v === null) return '';
-  const o = v as { type_url?: unknown; '@type'?: unknown; typeUrl?: unknown };
-  const u = o.type_url ?? o['@type'] ?? o.typeUrl;
-  return typeof u === 'string' ? u : '';
-}
-
-function compileAny(r: RuleObject): Check | null {
-  const k = 'any';
-  const inList = asList(r['in']).map(String);
-  const notIn = asList(r['not_in']).map(String);
-  const checks: TypedCheck<string>[] = [];
-  if (inList.length > 0) {
-    const set = new Set(inList);
-    checks.push((u, rep) => void (set.has(u) || rep.report(`${k}.in`, `type URL must be in list [${inList.join(', ')}]`)));
-  }
-  if (notIn.length > 0) {
-    const set = new Set(notIn);
-    checks.push((u, rep) => void (!set.has(u) || rep.report(`${k}.not_in`, `type URL must not be in list [${notIn.join(', ')}]`)));
-  }
-  if (checks.length === 0) return null;
-  return (value, rep) => {
-    const u = anyTypeUrl(value);
-    for (const c of checks) c(u, rep);
   };
 }
 

@@ -22,7 +22,7 @@ export function serviceLoadAssignment(svc: Service, port: ServicePort): ClusterL
     let group = byLocality.get(key);
     if (!group) byLocality.set(key, (group = { eps: [], weight: 0 }));
     group.eps.push(ep);
-    if (ep.health !== 'unhealthy') group.weight += ep.weight;
+    if (ep.health === 'healthy') group.weight += ep.weight;
   }
   const endpoints: LocalityLbEndpoints[] = [];
   for (const { eps, weight } of byLocality.values()) {
