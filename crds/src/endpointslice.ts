@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { checkedString, optionalCheckedString, portNumberSchema, protocolSchema } from './checks.js';
 import { ipErrors } from './ip.js';
+import { ALWAYS, asRecord, asRecords, asString, asStrings } from './loose.js';
 import { objectMetaSchema } from './meta.js';
 import { dns1123LabelErrors, dns1123SubdomainErrors, qualifiedNameErrors } from './names.js';
 
@@ -60,30 +61,32 @@ export const endpointSliceSchema = z
     endpoints: z.array(endpointSchema).max(MAX_ENDPOINTS, `must have at most ${MAX_ENDPOINTS} items`).default(() => []),
     ports: z.array(endpointPortSchema).max(MAX_PORTS, `must have at most ${MAX_PORTS} items`).default(() => []),
   })
-  .superRefine((slice, ctx) => {
-    if (slice.metadata.labels[SERVICE_NAME_LABEL] === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['metadata', 'labels'],
-        message: `missing label ${JSON.stringify(SERVICE_NAME_LABEL)}: nodemesh uses it to find the slice's Service`,
-      });
-    }
-    slice.endpoints.forEach((ep, i) => {
-      ep.addresses.forEach((address, j) => {
-        const errs =
-          slice.addressType === 'FQDN'
-            ? fqdnErrors(address)
-            : ipErrors(address, slice.addressType);
-        for (const message of errs) ctx.addIssue({ code: 'custom', message, path: ['endpoints', i, 'addresses', j] });
+  .superRefine((slice, ctx) => checkSlice(slice, (path, message) => ctx.addIssue({ code: 'custom', message, path })), ALWAYS);
+
+// Cross-field rules; `raw` may be partially invalid: see loose.ts.
+function checkSlice(raw: unknown, issue: (path: (string | number)[], message: string) => void): void {
+  const slice = asRecord(raw);
+  if (slice === undefined) return;
+  const labels = asRecord(asRecord(slice.metadata)?.labels);
+  if (labels?.[SERVICE_NAME_LABEL] === undefined) {
+    issue(['metadata', 'labels'], `missing label ${JSON.stringify(SERVICE_NAME_LABEL)}: nodemesh uses it to find the slice's Service`);
+  }
+  const addressType = asString(slice.addressType);
+  if (addressType === 'IPv4' || addressType === 'IPv6' || addressType === 'FQDN') {
+    asRecords(slice.endpoints).forEach((ep, i) => {
+      (asStrings(ep?.addresses) ?? []).forEach((address, j) => {
+        const errs = addressType === 'FQDN' ? fqdnErrors(address) : ipErrors(address, addressType);
+        for (const message of errs) issue(['endpoints', i, 'addresses', j], message);
       });
     });
-    const names = new Set<string>();
-    slice.ports.forEach((p, i) => {
-      const name = p.name ?? '';
-      if (names.has(name)) ctx.addIssue({ code: 'custom', message: `Duplicate value: ${JSON.stringify(name)}`, path: ['ports', i, 'name'] });
-      names.add(name);
-    });
+  }
+  const names = new Set<string>();
+  asRecords(slice.ports).forEach((p, i) => {
+    const name = asString(p?.name) ?? '';
+    if (names.has(name)) issue(['ports', i, 'name'], `Duplicate value: ${JSON.stringify(name)}`);
+    names.add(name);
   });
+}
 
 function fqdnErrors(value: string): string[] {
   const errs = dns1123SubdomainErrors(value);

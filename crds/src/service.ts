@@ -5,11 +5,20 @@
 import { z } from 'zod';
 import { checkedString, labelMapSchema, optionalCheckedString, PORT_RANGE_MESSAGE, portNumberSchema, protocolSchema } from './checks.js';
 import { ipErrors, ipFamilyOf } from './ip.js';
+import { ALWAYS, asRecord, asRecords, asString, asStrings } from './loose.js';
 import { objectMetaSchema } from './meta.js';
 import { dns1035LabelErrors, dns1123LabelErrors, dns1123SubdomainErrors, ianaSvcNameErrors, qualifiedNameErrors } from './names.js';
 
 export const SERVICE_API_VERSION = 'v1';
 export const SERVICE_KIND = 'Service';
+
+// An int in 1..65535 or an IANA_SVC_NAME; 0 and "" mean "same as port".
+const targetPortSchema = z
+  .union([z.int(), z.string()], { error: 'must be an integer port number or a port name' })
+  .superRefine((t, ctx) => {
+    if (typeof t === 'number' && t !== 0 && (t < 1 || t > 65535)) ctx.addIssue({ code: 'custom', message: PORT_RANGE_MESSAGE });
+    else if (typeof t === 'string' && t !== '') for (const message of ianaSvcNameErrors(t)) ctx.addIssue({ code: 'custom', message });
+  });
 
 const servicePortSchema = z
   .object({
@@ -20,17 +29,9 @@ const servicePortSchema = z
     protocol: protocolSchema.default('TCP'),
     appProtocol: checkedString(qualifiedNameErrors).optional(),
     port: portNumberSchema,
-    targetPort: z.union([z.int(), z.string()], { error: 'must be an integer port number or a port name' }).optional(),
+    targetPort: targetPortSchema.optional(),
     // 0 means "allocate one", as in `kubectl get -o yaml` output of fresh objects.
     nodePort: z.int().min(0, PORT_RANGE_MESSAGE).max(65535, PORT_RANGE_MESSAGE).optional(),
-  })
-  .superRefine((p, ctx) => {
-    const t = p.targetPort;
-    if (typeof t === 'number' && t !== 0 && (t < 1 || t > 65535)) {
-      ctx.addIssue({ code: 'custom', message: PORT_RANGE_MESSAGE, path: ['targetPort'] });
-    } else if (typeof t === 'string' && t !== '') {
-      for (const message of ianaSvcNameErrors(t)) ctx.addIssue({ code: 'custom', message, path: ['targetPort'] });
-    }
   })
   .transform(({ targetPort, nodePort, ...rest }) => ({
     ...rest,
@@ -41,52 +42,27 @@ const servicePortSchema = z
 
 const ipFamilySchema = z.enum(['IPv4', 'IPv6']);
 
+// clusterIP: "" (allocate one; in file mode that means no VIP), "None"
+// (headless) or an IP. clusterIPs entries: "None" or an IP.
+function clusterIPSchema(allowEmpty: boolean) {
+  return z.string().superRefine((value, ctx) => {
+    if (value === 'None' || (allowEmpty && value === '')) return;
+    for (const message of ipErrors(value)) ctx.addIssue({ code: 'custom', message });
+  });
+}
+
 const serviceSpecSchema = z
   .object({
     type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']).default('ClusterIP'),
-    clusterIP: z.string().default(''),
-    clusterIPs: z.array(z.string()).optional(),
+    clusterIP: clusterIPSchema(true).default(''),
+    clusterIPs: z.array(clusterIPSchema(false)).optional(),
     ipFamilies: z.array(ipFamilySchema).optional(),
     ipFamilyPolicy: z.enum(['SingleStack', 'PreferDualStack', 'RequireDualStack']).optional(),
     ports: z.array(servicePortSchema).default(() => []),
     selector: labelMapSchema.optional(),
     externalName: z.string().optional(),
   })
-  .superRefine((spec, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', message, path });
-    const headless = spec.clusterIP === 'None';
-
-    if (spec.type === 'ExternalName') {
-      if (spec.clusterIP !== '') issue(['clusterIP'], 'may not be set for ExternalName services');
-      if (spec.clusterIPs?.length) issue(['clusterIPs'], 'may not be set for ExternalName services');
-      if (spec.ipFamilies?.length) issue(['ipFamilies'], 'may not be set for ExternalName services');
-      if (spec.ipFamilyPolicy !== undefined) issue(['ipFamilyPolicy'], 'may not be set for ExternalName services');
-      if (!spec.externalName) issue(['externalName'], 'Required value');
-      else for (const m of dns1123SubdomainErrors(spec.externalName.replace(/\.$/, ''))) issue(['externalName'], m);
-    } else {
-      validateClusterIPs(spec, issue);
-      if (spec.ports.length === 0 && !headless) issue(['ports'], 'Required value');
-      if (headless && (spec.type === 'NodePort' || spec.type === 'LoadBalancer')) {
-        issue(['clusterIP'], `may not be set to 'None' for ${spec.type} services`);
-      }
-    }
-
-    const names = new Set<string>();
-    const portProtocols = new Set<string>();
-    spec.ports.forEach((p, i) => {
-      if (spec.ports.length > 1 && p.name === '') issue(['ports', i, 'name'], 'Required value: every port must be named when a service has more than one port');
-      else if (p.name !== '') {
-        if (names.has(p.name)) issue(['ports', i, 'name'], `Duplicate value: ${JSON.stringify(p.name)}`);
-        names.add(p.name);
-      }
-      const key = `${p.port}/${p.protocol}`;
-      if (portProtocols.has(key)) issue(['ports', i], `Duplicate value: port ${p.port} with protocol ${p.protocol}`);
-      portProtocols.add(key);
-      if (p.nodePort !== undefined && (spec.type === 'ClusterIP' || spec.type === 'ExternalName')) {
-        issue(['ports', i, 'nodePort'], `may not be used when \`type\` is '${spec.type}'`);
-      }
-    });
-  })
+  .superRefine((spec, ctx) => checkServiceSpec(spec, (path, message) => ctx.addIssue({ code: 'custom', message, path })), ALWAYS)
   .transform(({ clusterIPs, ...spec }) => ({
     ...spec,
     // Like the API server on create: clusterIPs follows clusterIP when only the singular is given.
@@ -95,38 +71,71 @@ const serviceSpecSchema = z
 
 type Issue = (path: (string | number)[], message: string) => void;
 
-// ValidateServiceClusterIPsRelatedFields, minus the update-only rules.
-function validateClusterIPs(
-  spec: { clusterIP: string; clusterIPs?: string[] | undefined; ipFamilies?: ('IPv4' | 'IPv6')[] | undefined },
-  issue: Issue,
-): void {
-  const { clusterIP, ipFamilies = [] } = spec;
-  if (clusterIP !== '' && clusterIP !== 'None') for (const m of ipErrors(clusterIP)) issue(['clusterIP'], m);
-  const ips = spec.clusterIPs;
+// The cross-field part of ValidateService (create only). `raw` may be
+// partially invalid: see loose.ts.
+function checkServiceSpec(raw: unknown, issue: Issue): void {
+  const spec = asRecord(raw);
+  if (spec === undefined) return;
+  const type = asString(spec.type) ?? 'ClusterIP';
+  const clusterIP = asString(spec.clusterIP) ?? '';
+  const clusterIPs = asStrings(spec.clusterIPs);
+  const ports = asRecords(spec.ports);
+  const headless = clusterIP === 'None';
+
+  if (type === 'ExternalName') {
+    if (clusterIP !== '') issue(['clusterIP'], 'may not be set for ExternalName services');
+    if (clusterIPs?.length) issue(['clusterIPs'], 'may not be set for ExternalName services');
+    if (asStrings(spec.ipFamilies)?.length) issue(['ipFamilies'], 'may not be set for ExternalName services');
+    if (spec.ipFamilyPolicy !== undefined) issue(['ipFamilyPolicy'], 'may not be set for ExternalName services');
+    const externalName = asString(spec.externalName);
+    if (!externalName) issue(['externalName'], 'Required value');
+    else for (const m of dns1123SubdomainErrors(externalName.replace(/\.$/, ''))) issue(['externalName'], m);
+  } else {
+    checkClusterIPs(clusterIP, clusterIPs, asStrings(spec.ipFamilies) ?? [], issue);
+    if (ports.length === 0 && !headless) issue(['ports'], 'Required value');
+    if (headless && (type === 'NodePort' || type === 'LoadBalancer')) issue(['clusterIP'], `may not be set to 'None' for ${type} services`);
+  }
+
+  const names = new Set<string>();
+  const portProtocols = new Set<string>();
+  ports.forEach((p, i) => {
+    if (p === undefined) return;
+    const name = asString(p.name) ?? '';
+    if (ports.length > 1 && name === '') issue(['ports', i, 'name'], 'Required value: every port must be named when a service has more than one port');
+    else if (name !== '') {
+      if (names.has(name)) issue(['ports', i, 'name'], `Duplicate value: ${JSON.stringify(name)}`);
+      names.add(name);
+    }
+    const protocol = asString(p.protocol) ?? 'TCP';
+    if (typeof p.port === 'number') {
+      const key = `${p.port}/${protocol}`;
+      if (portProtocols.has(key)) issue(['ports', i], `Duplicate value: port ${p.port} with protocol ${protocol}`);
+      portProtocols.add(key);
+    }
+    if (typeof p.nodePort === 'number' && p.nodePort !== 0 && (type === 'ClusterIP' || type === 'ExternalName')) {
+      issue(['ports', i, 'nodePort'], `may not be used when \`type\` is '${type}'`);
+    }
+  });
+}
+
+// ValidateServiceClusterIPsRelatedFields minus the update-only rules; the
+// syntax of each address is checked per field.
+function checkClusterIPs(clusterIP: string, ips: string[] | undefined, ipFamilies: string[], issue: Issue): void {
   if (ips !== undefined && ips.length > 0) {
     if (clusterIP === '') issue(['clusterIPs'], 'must be empty when `clusterIP` is not specified');
     else if (ips[0] !== clusterIP) issue(['clusterIPs'], 'first value must match `clusterIP`');
-    let invalid = false;
-    ips.forEach((ip, i) => {
-      if (i === 0 && ip === 'None') {
-        if (ips.length > 1) {
-          invalid = true;
-          issue(['clusterIPs'], "'None' must be the first and only value");
-        }
-        return;
-      }
-      const errs = ipErrors(ip);
-      if (errs.length) invalid = true;
-      for (const m of errs) issue(['clusterIPs', i], m);
-    });
+    const families = ips.map((ip) => ipFamilyOf(ip));
+    if (ips.includes('None') && ips.length > 1) issue(['clusterIPs'], "'None' must be the first and only value");
     if (ips.length > 2) issue(['clusterIPs'], 'may only hold up to 2 values');
-    else if (!invalid && ips.length === 2 && ipFamilyOf(ips[0] ?? '') === ipFamilyOf(ips[1] ?? '')) {
+    else if (ips.length === 2 && families[0] !== undefined && families[0] === families[1]) {
       issue(['clusterIPs'], 'may specify no more than one IP for each IP family');
     }
-    if (!invalid && clusterIP !== 'None') {
-      ips.forEach((ip, i) => {
+    if (clusterIP !== 'None') {
+      families.forEach((family, i) => {
         const want = ipFamilies[i];
-        if (want !== undefined && ipFamilyOf(ip) !== want) issue(['clusterIPs', i], `expected an ${want} value as indicated by \`ipFamilies[${i}]\``);
+        if (want !== undefined && family !== undefined && family !== want) {
+          issue(['clusterIPs', i], `expected an ${want} value as indicated by \`ipFamilies[${i}]\``);
+        }
       });
     }
   }

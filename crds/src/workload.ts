@@ -17,9 +17,13 @@ export const WORKLOAD_WEIGHT_MAX = 128;
 export const WORKLOAD_HEALTH_VALUES = ['Healthy', 'Unhealthy', 'Draining'] as const;
 export const WORKLOAD_DEFAULT_SERVICE_ACCOUNT = 'default';
 
+// Bounds the CRD's CEL key checks need to stay within the API server's cost budget.
+export const WORKLOAD_MAX_MAP_ENTRIES = 128;
+
 const WEIGHT_MESSAGE = `must be between ${WORKLOAD_WEIGHT_MIN} and ${WORKLOAD_WEIGHT_MAX}, inclusive`;
 
 const workloadPortsSchema = z.record(z.string(), z.int().min(1, PORT_RANGE_MESSAGE).max(65535, PORT_RANGE_MESSAGE)).superRefine((ports, ctx) => {
+  if (Object.keys(ports).length > WORKLOAD_MAX_MAP_ENTRIES) ctx.addIssue({ code: 'custom', message: `must have at most ${WORKLOAD_MAX_MAP_ENTRIES} entries` });
   // Keys are service port names or targetPort names, both RFC 1123 labels.
   for (const key of Object.keys(ports)) {
     for (const message of dns1123LabelErrors(key)) ctx.addIssue({ code: 'custom', message: `invalid port name: ${message}`, path: [key] });
@@ -29,7 +33,9 @@ const workloadPortsSchema = z.record(z.string(), z.int().min(1, PORT_RANGE_MESSA
 const workloadSpecSchema = z.object({
   address: checkedString((v) => ipErrors(v)),
   ports: workloadPortsSchema.optional(),
-  labels: labelMapSchema.default(() => ({})),
+  labels: labelMapSchema
+    .refine((labels) => Object.keys(labels).length <= WORKLOAD_MAX_MAP_ENTRIES, `must have at most ${WORKLOAD_MAX_MAP_ENTRIES} entries`)
+    .default(() => ({})),
   serviceAccount: checkedString(dns1123SubdomainErrors).default(WORKLOAD_DEFAULT_SERVICE_ACCOUNT),
   node: z.string().optional(),
   locality: z

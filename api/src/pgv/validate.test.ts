@@ -348,6 +348,8 @@ describe('pgv Any recursion', () => {
 
   it('validateAny rejects a type the protos do not define', () => {
     assert.throws(() => validateAny('type.googleapis.com/acme.Nope', new Uint8Array()), /unknown message type/);
+    // Only fully qualified names resolve, not a bare suffix protobufjs' lookup would accept.
+    assert.throws(() => validateAny('type.googleapis.com/Cluster', new Uint8Array()), /unknown message type/);
   });
 });
 

@@ -39,14 +39,16 @@ function typeForUrl(root: protobuf.Root, url: string): protobuf.Type | null {
   const cached = byUrl.get(url);
   if (cached !== undefined) return cached;
   const name = url.slice(url.lastIndexOf('/') + 1);
-  let found: protobuf.Type | null = null;
-  try {
-    const t = name ? root.lookup(name) : null;
-    found = t instanceof protobuf.Type ? t : null;
-  } catch {
-    found = null;
+  // Walk the exact path: Namespace.lookup also finds nested types by a bare
+  // suffix ("Cluster"), which would validate payloads Envoy cannot unpack.
+  let node: protobuf.ReflectionObject | null = root;
+  for (const part of name ? name.split('.') : ['']) {
+    node = node instanceof protobuf.Namespace ? node.get(part) : null;
+    if (!node) break;
   }
-  byUrl.set(url, found);
+  const found = node instanceof protobuf.Type ? node : null;
+  // Type URLs come from the validated data, so keep the cache bounded.
+  if (byUrl.size < 10_000) byUrl.set(url, found);
   return found;
 }
 

@@ -1,0 +1,14 @@
+// Public surface of the crds package: schemas, parsed object types, parseObject.
+export * from './errors.js';
+export { parseObject, rawIdentity, rawObjectKey, objectKey, SUPPORTED_KINDS } from './parse.js';
+export type { ParseObjectResult, RawIdentity } from './parse.js';
+export { emptyResources, addToResources } from './resources.js';
+export type { Resources, KubeObject, ServiceObject, EndpointSliceObject, WorkloadObject, Origin } from './resources.js';
+export { formatFieldPath, joinFieldPath } from './issues.js';
+export { serviceSchema, SERVICE_API_VERSION, SERVICE_KIND } from './service.js';
+export type { ServicePortSpec, ServiceSpec } from './service.js';
+export { endpointSliceSchema, ENDPOINT_SLICE_API_VERSION, ENDPOINT_SLICE_KIND, SERVICE_NAME_LABEL } from './endpointslice.js';
+export { workloadSchema, WORKLOAD_API_VERSION, WORKLOAD_KIND } from './workload.js';
+export type { WorkloadSpec } from './workload.js';
+export { ipFamilyOf } from './ip.js';
+export type { IPFamily } from './ip.js';

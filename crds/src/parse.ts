@@ -1,0 +1,96 @@
+// parseObject: the one entry point from an untyped YAML/JSON document to a
+// typed, validated nodemesh object, used by every provider and by tests, so a
+// document is accepted or rejected identically everywhere.
+import type { z } from 'zod';
+import { ENDPOINT_SLICE_API_VERSION, ENDPOINT_SLICE_KIND, endpointSliceSchema } from './endpointslice.js';
+import type { ConfigError, ConfigErrorOrigin } from './errors.js';
+import { fieldIssues, kubeErrorMap } from './issues.js';
+import { DEFAULT_NAMESPACE } from './meta.js';
+import type { KubeObject } from './resources.js';
+import { SERVICE_API_VERSION, SERVICE_KIND, serviceSchema } from './service.js';
+import { WORKLOAD_API_VERSION, WORKLOAD_KIND, workloadSchema } from './workload.js';
+
+type Bare<T> = T extends unknown ? Omit<T, 'origin'> : never;
+type BareObject = Bare<KubeObject>;
+
+type Parser = (doc: unknown) => z.ZodSafeParseResult<BareObject>;
+
+const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
+  [`${SERVICE_API_VERSION}/${SERVICE_KIND}`, (doc: unknown) => serviceSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${ENDPOINT_SLICE_API_VERSION}/${ENDPOINT_SLICE_KIND}`, (doc: unknown) => endpointSliceSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${WORKLOAD_API_VERSION}/${WORKLOAD_KIND}`, (doc: unknown) => workloadSchema.safeParse(doc, { error: kubeErrorMap })],
+]);
+
+/** `apiVersion/kind` of every kind parseObject accepts, e.g. `discovery.k8s.io/v1/EndpointSlice`. */
+export const SUPPORTED_KINDS: readonly string[] = [...PARSERS.keys()];
+
+/**
+ * What can be read from a raw document without validating it: enough to name
+ * it in errors and to recognise it as the same object across edits.
+ */
+export interface RawIdentity {
+  apiVersion?: string;
+  kind?: string;
+  /** metadata.namespace, or "default" when absent (every supported kind is namespaced). */
+  namespace: string;
+  name?: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringField(obj: Record<string, unknown>, key: string): string | undefined {
+  const v = obj[key];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function rawIdentity(doc: unknown): RawIdentity {
+  if (!isRecord(doc)) return { namespace: DEFAULT_NAMESPACE };
+  const meta = isRecord(doc.metadata) ? doc.metadata : {};
+  const id: RawIdentity = { namespace: stringField(meta, 'namespace') ?? DEFAULT_NAMESPACE };
+  const apiVersion = stringField(doc, 'apiVersion');
+  const kind = stringField(doc, 'kind');
+  const name = stringField(meta, 'name');
+  if (apiVersion !== undefined) id.apiVersion = apiVersion;
+  if (kind !== undefined) id.kind = kind;
+  if (name !== undefined) id.name = name;
+  return id;
+}
+
+/** Identity key of an object: the same object in two places, or across edits, has the same key. */
+export function objectKey(id: { apiVersion: string; kind: string; namespace: string; name: string }): string {
+  return `${id.apiVersion}/${id.kind} ${id.namespace}/${id.name}`;
+}
+
+/** The key of a raw document, when it names apiVersion, kind and name. */
+export function rawObjectKey(id: RawIdentity): string | undefined {
+  if (id.apiVersion === undefined || id.kind === undefined || id.name === undefined) return undefined;
+  return objectKey({ apiVersion: id.apiVersion, kind: id.kind, namespace: id.namespace, name: id.name });
+}
+
+export type ParseObjectResult = { ok: true; object: KubeObject } | { ok: false; errors: ConfigError[] };
+
+export function parseObject(doc: unknown, origin: ConfigErrorOrigin): ParseObjectResult {
+  const id = rawIdentity(doc);
+  const error = (path: string, message: string): ConfigError => ({ ...origin, ...id, path, message, severity: 'error' });
+
+  if (!isRecord(doc)) {
+    const what = Array.isArray(doc) ? 'a list' : doc === null ? 'empty' : `a ${typeof doc}`;
+    return { ok: false, errors: [error('', `document must be a mapping (a Kubernetes object), but it is ${what}`)] };
+  }
+  const missing: ConfigError[] = [];
+  if (id.apiVersion === undefined) missing.push(error('apiVersion', 'Required value'));
+  if (id.kind === undefined) missing.push(error('kind', 'Required value'));
+  if (missing.length > 0) return { ok: false, errors: missing };
+
+  const parse = PARSERS.get(`${id.apiVersion}/${id.kind}`);
+  if (parse === undefined) {
+    return { ok: false, errors: [error('', `unsupported kind ${id.apiVersion}/${id.kind}; supported: ${SUPPORTED_KINDS.join(', ')}`)] };
+  }
+  const result = parse(doc);
+  if (!result.success) {
+    return { ok: false, errors: fieldIssues(result.error.issues).map((i) => error(i.path, i.message)) };
+  }
+  return { ok: true, object: { ...result.data, origin: { ...origin } } };
+}

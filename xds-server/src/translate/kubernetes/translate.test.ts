@@ -1,0 +1,75 @@
+// Golden tests: testdata/translate/kubernetes/<case>.in.yaml (real objects,
+// loaded through the file provider's parse path) → <case>.out.yaml holding
+// the model and every error, formatted. UPDATE_GOLDEN=1 rewrites the goldens.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { formatConfigError } from '../../../../crds/src/errors.js';
+import type { Resources } from '../../../../crds/src/resources.js';
+import { validateModel } from '../../model/validate.js';
+import { parseFileText } from '../../provider/file/documents.js';
+import { toResources } from '../../provider/file/load.js';
+import { resolveScan } from '../../provider/file/resolve.js';
+import { assertGolden, pruneGoldens, toYaml } from '../../testing/golden.js';
+import { compareAddresses } from './address.js';
+import { translateResources } from './translate.js';
+
+const dir = fileURLToPath(new URL('../../../testdata/translate/kubernetes/', import.meta.url));
+const OPTS = { trustDomain: 'mesh.example', clusterDomain: 'cluster.local' };
+
+function load(name: string): { resources: Resources; errors: string[] } {
+  const file = `${name}.in.yaml`;
+  const documents = parseFileText(file, readFileSync(join(dir, file), 'utf8'));
+  const { objects, errors } = resolveScan({ files: [{ file, documents }], failures: [] }, undefined, new Date(0));
+  return { resources: toResources(objects), errors: errors.map(formatConfigError) };
+}
+
+const cases = readdirSync(dir)
+  .filter((f) => f.endsWith('.in.yaml'))
+  .map((f) => f.slice(0, -'.in.yaml'.length))
+  .sort();
+
+describe('translateResources goldens', () => {
+  it('has the required cases', () => {
+    for (const c of ['basic-service', 'multi-port-appprotocol', 'endpointslice-health', 'workloads-selector', 'headless', 'lb-policy-annotation', 'orphan-slice', 'duplicate-address']) {
+      assert.ok(cases.includes(c), `missing case ${c}`);
+    }
+  });
+
+  const written = new Set<string>();
+  for (const name of cases) {
+    it(name, () => {
+      const loaded = load(name);
+      const { model, errors } = translateResources(loaded.resources, OPTS);
+      // The translator must never hand the publisher an invalid model.
+      assert.deepEqual(validateModel(model), []);
+      const out = join(dir, `${name}.out.yaml`);
+      written.add(out);
+      assertGolden(out, toYaml({ model, errors: [...loaded.errors, ...errors.map(formatConfigError)] }));
+    });
+  }
+  it('prunes goldens of removed cases (UPDATE_GOLDEN=1 only)', () => {
+    pruneGoldens(dir, (f) => f.endsWith('.out.yaml'), written);
+  });
+});
+
+describe('translateResources', () => {
+  it('does not depend on the order of its input', () => {
+    for (const name of cases) {
+      const { resources } = load(name);
+      const reversed: Resources = {
+        services: [...resources.services].reverse(),
+        endpointSlices: [...resources.endpointSlices].reverse(),
+        workloads: [...resources.workloads].reverse(),
+      };
+      assert.deepEqual(translateResources(reversed, OPTS), translateResources(resources, OPTS), name);
+    }
+  });
+
+  it('orders addresses numerically, IPv4 first', () => {
+    const sorted = ['fd00::10', '10.0.0.10', 'fd00::9', '10.0.0.9', '9.0.0.1', '::1'].sort(compareAddresses);
+    assert.deepEqual(sorted, ['9.0.0.1', '10.0.0.9', '10.0.0.10', '::1', 'fd00::9', 'fd00::10']);
+  });
+});
