@@ -94,7 +94,8 @@ function connect(
       ? (client as unknown as { DeltaAggregatedResources(): import('@grpc/grpc-js').ClientDuplexStream<object, Skimmed> }).DeltaAggregatedResources()
       : (client as unknown as { StreamAggregatedResources(): import('@grpc/grpc-js').ClientDuplexStream<object, Skimmed> }).StreamAggregatedResources();
   const req = (type_url: string, extra: object) => stream.write({ type_url, ...extra });
-  stream.on('data', (r: Skimmed) => {
+  stream.on("data", (r: Skimmed) => {
+    if (process.env.BENCH_DEBUG) console.log(id, protocol, r.typeUrl, r.resources, r.removed, r.nonce);
     onResponse(id, r);
     if (protocol === 'delta') {
       req(r.typeUrl, { response_nonce: r.nonce });
@@ -122,7 +123,7 @@ function connect(
       }
     }
   });
-  stream.on('error', () => {});
+  stream.on('error', (e) => { if (process.env.BENCH_DEBUG) console.log('stream error', e.message); });
   if (protocol === 'delta') {
     req(TypeUrl.Cluster, { node });
     req(TypeUrl.Listener, {});
@@ -139,6 +140,7 @@ function connect(
 }
 
 let allClusterNames: string[] = [];
+let changeCounter = 0;
 let allRouteNames: string[] = [];
 const routeByListener = new Map<string, string>();
 const listenerToRoute = (l: string) => routeByListener.get(l) ?? l;
@@ -225,7 +227,8 @@ async function main(): Promise<void> {
     const bytes: number[] = [];
     for (let i = 0; i < CHANGES; i++) {
       const s = (i * 104729 + 13) % S;
-      model.services[s] = { ...model.services[s]!, endpoints: endpointsFor(s, 100 + i) };
+      // A salt never used before, so every change really changes the assignment.
+      model.services[s] = { ...model.services[s]!, endpoints: endpointsFor(s, 100 + changeCounter++) };
       waiting = { name: `outbound|50051||${model.services[s]!.hostname}`, start: performance.now(), pending: new Set(clients.map((_, j) => j)), times: [], bytes: [] };
       const w = waiting;
       publisher.publish(model);

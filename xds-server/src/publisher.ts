@@ -73,8 +73,14 @@ export class SnapshotPublisher {
     for (const profile of PROFILES) {
       const snap = new Snapshot(version, out[profile], this.current.get(profile));
       for (const p of snap.consistent()) problems.push(`${profile}: ${p}`);
-      if (this.opts.validateResources !== false) problems.push(...this.validate(out[profile]));
       next.set(profile, snap);
+    }
+    if (this.opts.validateResources !== false) {
+      const invalid = this.validate(this.translator.fresh);
+      // Forget the translator's reuse cache, so the next translation offers
+      // every resource for validation again rather than reusing a bad one.
+      if (invalid.length) this.translator.reset();
+      problems.push(...invalid);
     }
     if (problems.length) return done(false, problems);
 
@@ -97,15 +103,17 @@ export class SnapshotPublisher {
     return this.current;
   }
 
-  private validate(byType: Partial<Record<string, EncodedResource[]>>): string[] {
+  /**
+   * Checks resources new in this translation. A resource that fails stays
+   * unvalidated, so it is reported again on every publish until fixed.
+   */
+  private validate(fresh: readonly EncodedResource[]): string[] {
     const problems: string[] = [];
-    for (const resources of Object.values(byType)) {
-      for (const r of resources ?? []) {
-        if (this.validated.has(r)) continue;
-        const violations = validateAny(r.typeUrl, r.body);
-        if (violations.length === 0) this.validated.add(r);
-        for (const v of violations) problems.push(`${SHORT_NAME[r.typeUrl]} ${r.name}: ${v.path}: ${v.message} (${messageName(r.typeUrl)} rule ${v.rule})`);
-      }
+    for (const r of fresh) {
+      if (this.validated.has(r)) continue;
+      const violations = validateAny(r.typeUrl, r.body);
+      if (violations.length === 0) this.validated.add(r);
+      for (const v of violations) problems.push(`${SHORT_NAME[r.typeUrl]} ${r.name}: ${v.path}: ${v.message} (${messageName(r.typeUrl)} rule ${v.rule})`);
     }
     return problems;
   }

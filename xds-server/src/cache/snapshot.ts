@@ -16,22 +16,22 @@ export class Snapshot {
    */
   constructor(
     readonly version: string,
-    resources: Partial<Record<ResourceTypeUrl, Iterable<EncodedResource>>>,
+    resources: Partial<Record<ResourceTypeUrl, readonly EncodedResource[]>>,
     previous?: Snapshot,
   ) {
     const byType = new Map<ResourceTypeUrl, ResourceMap>();
     for (const typeUrl of ALL_TYPE_URLS) {
-      const next = new Map<string, EncodedResource>();
-      for (const r of resources[typeUrl] ?? []) {
-        if (r.typeUrl !== typeUrl) throw new Error(`resource ${r.name} has type ${r.typeUrl}, listed under ${typeUrl}`);
-        if (next.has(r.name)) throw new Error(`duplicate ${typeUrl} resource ${r.name}`);
-        next.set(r.name, r);
-      }
+      const list = resources[typeUrl] ?? [];
       const old = previous?.resources(typeUrl);
-      byType.set(typeUrl, old && sameResources(old, next) ? old : next.size ? next : EMPTY);
+      byType.set(typeUrl, (old && patched(old, list)) ?? build(typeUrl, list, old));
     }
     this.byType = byType;
+    // Checked now, not lazily: keeping `previous` for later would chain every
+    // snapshot ever published in memory.
+    this.checked = this.incrementallyConsistent(previous) ?? this.checkAll();
   }
+
+  private readonly checked: string[];
 
   resources(typeUrl: ResourceTypeUrl): ResourceMap {
     return this.byType.get(typeUrl) ?? EMPTY;
@@ -42,6 +42,44 @@ export class Snapshot {
    * resource is referenced. Returns one message per problem; empty means consistent.
    */
   consistent(): string[] {
+    return this.checked;
+  }
+
+  /**
+   * When the previous snapshot was consistent and no type gained or lost a
+   * name, only the references of changed resources need checking — the common
+   * case of an endpoint or route edit in a large mesh.
+   */
+  private incrementallyConsistent(prev: Snapshot | undefined): string[] | undefined {
+    if (!prev || prev.checked.length) return undefined;
+    const changed: EncodedResource[] = [];
+    for (const t of ALL_TYPE_URLS) {
+      const before = prev.resources(t);
+      const after = this.resources(t);
+      if (before === after) continue;
+      if (before.size !== after.size) return undefined;
+      for (const [name, r] of after) {
+        const old = before.get(name);
+        if (!old) return undefined;
+        if (old !== r) changed.push(r);
+      }
+    }
+    const problems: string[] = [];
+    for (const r of changed) {
+      const refs: [readonly string[] | undefined, ResourceTypeUrl][] = [
+        [r.refs.endpoints, TypeUrl.ClusterLoadAssignment],
+        [r.refs.routes, TypeUrl.RouteConfiguration],
+        [r.refs.secrets, TypeUrl.Secret],
+      ];
+      for (const [names, to] of refs)
+        for (const n of names ?? []) if (!this.resources(to).has(n)) problems.push(`${shortType(r.typeUrl)} ${r.name} references missing ${shortType(to)} ${n}`);
+    }
+    // A changed resource may have stopped naming something: fall back to a full check.
+    if (changed.some((r) => r.typeUrl === TypeUrl.Cluster || r.typeUrl === TypeUrl.Listener)) return this.checkAll();
+    return problems;
+  }
+
+  private checkAll(): string[] {
     const problems: string[] = [];
     const check = (from: ResourceTypeUrl, key: 'endpoints' | 'routes' | 'secrets', to: ResourceTypeUrl, strictUnused: boolean) => {
       const target = this.resources(to);
@@ -72,10 +110,37 @@ export class Snapshot {
   }
 }
 
-function sameResources(a: ResourceMap, b: ResourceMap): boolean {
-  if (a.size !== b.size) return false;
-  for (const [name, r] of b) if (a.get(name)?.version !== r.version) return false;
-  return true;
+/**
+ * `old` itself when `list` holds the same resources in the same order (by
+ * identity or version), or a copy of `old` with the few replaced entries set;
+ * undefined when names differ. Copying a native Map is much cheaper than
+ * rebuilding one entry by entry.
+ */
+function patched(old: ResourceMap, list: readonly EncodedResource[]): ResourceMap | undefined {
+  if (old.size !== list.length) return undefined;
+  let replaced: EncodedResource[] | undefined;
+  let i = 0;
+  for (const [name, r] of old) {
+    const n = list[i++]!;
+    if (n === r) continue;
+    if (n.name !== name) return undefined;
+    if (n.version !== r.version) (replaced ??= []).push(n);
+  }
+  if (!replaced) return old;
+  const m = new Map(old);
+  for (const r of replaced) m.set(r.name, r);
+  return m;
+}
+
+function build(typeUrl: ResourceTypeUrl, list: readonly EncodedResource[], old: ResourceMap | undefined): ResourceMap {
+  const next = new Map<string, EncodedResource>();
+  for (const r of list) {
+    if (r.typeUrl !== typeUrl) throw new Error(`resource ${r.name} has type ${r.typeUrl}, listed under ${typeUrl}`);
+    if (next.has(r.name)) throw new Error(`duplicate ${typeUrl} resource ${r.name}`);
+    next.set(r.name, r);
+  }
+  if (old && old.size === next.size && [...next].every(([n, r]) => old.get(n)?.version === r.version)) return old;
+  return next.size ? next : EMPTY;
 }
 
 function shortType(t: ResourceTypeUrl): string {

@@ -10,34 +10,59 @@ const SPIFFE_ID = /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/
 const APP_PROTOCOLS = new Set(['http', 'http2', 'grpc', 'tcp', 'tls', 'udp']);
 const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV']);
 
+// Services are immutable once built, so a service's own checks are done once
+// per object: an incremental publish re-checks only what changed.
+const ownErrors = new WeakMap<Service, ModelError[]>();
+
 export function validateModel(model: MeshModel): ModelError[] {
   const errors: ModelError[] = [];
   if (!model.trustDomain) errors.push({ path: 'trustDomain', message: 'must not be empty' });
   if (!model.clusterDomain) errors.push({ path: 'clusterDomain', message: 'must not be empty' });
-  const seen = new Map<string, string>();
+  const seen = new Map<string, number>();
   const vipOwners = new Map<string, string>();
-  model.services.forEach((svc, i) => {
-    const path = `services[${i}]`;
+  const services = model.services;
+  for (let i = 0; i < services.length; i++) {
+    const svc = services[i]!;
     const id = `${svc.namespace}/${svc.name}`;
-    const err = (p: string, message: string) => errors.push({ path: `${path}${p}`, message, source: svc.source });
-    if (seen.has(id)) err('', `duplicate service ${id} (also ${seen.get(id)})`);
-    seen.set(id, path);
-    if (!DNS_LABEL.test(svc.name) || svc.name.length > 63) err('.name', `"${svc.name}" is not a DNS-1123 label`);
-    if (!DNS_LABEL.test(svc.namespace) || svc.namespace.length > 63) err('.namespace', `"${svc.namespace}" is not a DNS-1123 label`);
-    if (!svc.hostname) err('.hostname', 'must not be empty');
-    if (!LB_POLICIES.has(svc.lbPolicy)) err('.lbPolicy', `unknown lb policy "${svc.lbPolicy}"`);
-    svc.vips.forEach((vip, j) => {
-      if (!isIP(vip)) err(`.vips[${j}]`, `"${vip}" is not an IP address`);
-    });
-    validatePorts(svc, err, vipOwners, id);
-    validateEndpoints(svc, err);
-  });
+    const err = (p: string, message: string) => errors.push({ path: `services[${i}]${p}`, message, source: svc.source });
+    const dup = seen.get(id);
+    if (dup !== undefined) err('', `duplicate service ${id} (also services[${dup}])`);
+    else seen.set(id, i);
+    let own = ownErrors.get(svc);
+    if (!own) {
+      const list: ModelError[] = [];
+      validateService(svc, (p, message) => list.push({ path: p, message, source: svc.source }));
+      ownErrors.set(svc, (own = list));
+    }
+    for (const e of own) err(e.path, e.message);
+    for (let j = 0; j < svc.ports.length; j++) {
+      const p = svc.ports[j]!;
+      for (const vip of svc.vips) {
+        const key = `${vip}:${p.protocol}/${p.port}`;
+        const owner = vipOwners.get(key);
+        if (owner === undefined) vipOwners.set(key, id);
+        else if (owner !== id) err(`.ports[${j}].port`, `${vip}:${p.port}/${p.protocol} is already used by service ${owner}`);
+      }
+    }
+  }
   return errors;
 }
 
 type Err = (path: string, message: string) => void;
 
-function validatePorts(svc: Service, err: Err, vipOwners: Map<string, string>, id: string): void {
+function validateService(svc: Service, err: Err): void {
+  if (!DNS_LABEL.test(svc.name) || svc.name.length > 63) err('.name', `"${svc.name}" is not a DNS-1123 label`);
+  if (!DNS_LABEL.test(svc.namespace) || svc.namespace.length > 63) err('.namespace', `"${svc.namespace}" is not a DNS-1123 label`);
+  if (!svc.hostname) err('.hostname', 'must not be empty');
+  if (!LB_POLICIES.has(svc.lbPolicy)) err('.lbPolicy', `unknown lb policy "${svc.lbPolicy}"`);
+  svc.vips.forEach((vip, j) => {
+    if (!isIP(vip)) err(`.vips[${j}]`, `"${vip}" is not an IP address`);
+  });
+  validatePorts(svc, err);
+  validateEndpoints(svc, err);
+}
+
+function validatePorts(svc: Service, err: Err): void {
   const names = new Set<string>();
   const numbers = new Set<string>();
   svc.ports.forEach((p, j) => {
@@ -48,12 +73,6 @@ function validatePorts(svc: Service, err: Err, vipOwners: Map<string, string>, i
     if (numbers.has(`${p.protocol}/${p.port}`)) err(`${path}.port`, `duplicate port ${p.protocol}/${p.port}`);
     numbers.add(`${p.protocol}/${p.port}`);
     if (!APP_PROTOCOLS.has(p.appProtocol)) err(`${path}.appProtocol`, `unknown app protocol "${p.appProtocol}"`);
-    for (const vip of svc.vips) {
-      const key = `${vip}:${p.protocol}/${p.port}`;
-      const owner = vipOwners.get(key);
-      if (owner && owner !== id) err(`${path}.port`, `${vip}:${p.port}/${p.protocol} is already used by service ${owner}`);
-      else vipOwners.set(key, id);
-    }
   });
 }
 

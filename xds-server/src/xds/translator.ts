@@ -91,26 +91,48 @@ function staticResources(opts: XdsTranslatorOptions): ServiceOutput {
  */
 export class XdsTranslator {
   private previous = new Map<string, ServiceOutput>();
+  // Identity first: a provider that keeps unchanged Service objects (as the
+  // incremental paths do) skips even the serialization of the content key.
+  private byIdentity = new WeakMap<Service, { key: string; out: ServiceOutput }>();
   private readonly statics: ServiceOutput;
 
   constructor(opts: XdsTranslatorOptions) {
     this.statics = staticResources(opts);
   }
 
+  reset(): void {
+    this.previous = new Map();
+    this.byIdentity = new WeakMap();
+  }
+
+  /** Resources the last translate() created rather than reused: what is new to validate. */
+  fresh: EncodedResource[] = [];
+
   translate(model: MeshModel): Record<Profile, ResourcesByType> {
     const next = new Map<string, ServiceOutput>();
+    const fresh: EncodedResource[] = this.previous.size === 0 ? [...this.statics.envoy, ...this.statics.proxyless] : [];
     const out: Record<Profile, ResourcesByType> = { envoy: {}, proxyless: {} };
     const add = (o: ServiceOutput) => {
       for (const p of PROFILES) for (const r of o[p]) (out[p][r.typeUrl] ??= []).push(r);
     };
     add(this.statics);
     for (const svc of model.services) {
-      const key = JSON.stringify(svc);
-      const o = this.previous.get(key) ?? translateService(svc);
-      next.set(key, o);
-      add(o);
+      let hit = this.byIdentity.get(svc);
+      if (!hit) {
+        const key = JSON.stringify(svc);
+        let out = this.previous.get(key);
+        if (!out) {
+          out = translateService(svc);
+          fresh.push(...new Set([...out.envoy, ...out.proxyless]));
+        }
+        hit = { key, out };
+        this.byIdentity.set(svc, hit);
+      }
+      next.set(hit.key, hit.out);
+      add(hit.out);
     }
     this.previous = next;
+    this.fresh = fresh;
     return out;
   }
 }
