@@ -1,5 +1,6 @@
 // The nodemesh command line.
 import { Command, Option } from 'commander';
+import { runDemo } from './demo.js';
 import { runStatus } from './status.js';
 import { runValidate } from './validate.js';
 import { runXdsServer } from './xds-server.js';
@@ -35,5 +36,14 @@ program
   .option('--admin <host:port>', 'admin endpoint of the xds-server', '127.0.0.1:9876')
   .option('--json', 'print the raw JSON')
   .action(runStatus);
+
+program
+  .command('demo')
+  .description('run the local demo mesh: xds-server on DIR, real gRPC backends for loopback workloads, and proxyless gRPC clients it programs')
+  .option('--config <dir>', 'directory of YAML files (watched)', 'examples')
+  .option('--xds <host:port>', 'ADS TCP address (a Unix socket is served too)', '127.0.0.1:18000')
+  .option('--admin <host:port>', 'admin HTTP endpoint', '127.0.0.1:9876')
+  .option('--interval-ms <ms>', 'how often the clients report', '3000')
+  .action(runDemo);
 
 await program.parseAsync(process.argv);

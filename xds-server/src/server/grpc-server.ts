@@ -28,10 +28,14 @@ export class XdsGrpcServer {
 
   constructor(private readonly opts: GrpcServerOptions) {
     this.server.addService(adsServiceDefinition, {
-      StreamAggregatedResources: (call: Duplex<SotwRequest, SotwResponse>) =>
-        this.serve(call, new SotwStream(opts, (r) => call.write(r))),
-      DeltaAggregatedResources: (call: Duplex<DeltaRequest, DeltaResponse>) =>
-        this.serve(call, new DeltaStream(opts, (r) => call.write(r))),
+      StreamAggregatedResources: (call: Duplex<SotwRequest, SotwResponse>) => {
+        const flow = new FlowControl();
+        this.serve(call, new SotwStream(opts, (r) => flow.write(call, r)), flow);
+      },
+      DeltaAggregatedResources: (call: Duplex<DeltaRequest, DeltaResponse>) => {
+        const flow = new FlowControl();
+        this.serve(call, new DeltaStream(opts, (r) => flow.write(call, r)), flow);
+      },
     });
   }
 
@@ -76,7 +80,9 @@ export class XdsGrpcServer {
   private serve<Req, Res>(
     call: Duplex<Req, Res>,
     stream: { request(r: Req): void; drained(): void; close(): void },
+    flow: FlowControl,
   ): void {
+    flow.onDrain = () => stream.drained();
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -99,7 +105,6 @@ export class XdsGrpcServer {
         call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: (err as Error).message });
       }
     });
-    call.on('drain', () => stream.drained());
     call.on('end', () => {
       close();
       call.end();
@@ -107,6 +112,35 @@ export class XdsGrpcServer {
     call.on('cancelled', close);
     call.on('close', close);
     call.on('error', close);
+  }
+}
+
+/**
+ * Bounds the bytes queued per stream. grpc-js's streams are in object mode, so
+ * write() only pushes back after 16 messages — up to 16 MiB each for a large
+ * initial push, times every connected proxy. Counting bytes until each write's
+ * callback (the message reached the HTTP/2 stream) keeps a slow client from
+ * growing the server's memory; the streams coalesce updates while blocked.
+ */
+class FlowControl {
+  static readonly LIMIT = 1 << 20;
+  private inflight = 0;
+  private blocked = false;
+  onDrain: () => void = () => {};
+
+  write<R extends { resources: readonly { body: Uint8Array }[] }>(call: { write(r: R, cb: () => void): boolean }, r: R): boolean {
+    let size = 64;
+    for (const x of r.resources) size += x.body.length + 64;
+    this.inflight += size;
+    call.write(r, () => {
+      this.inflight -= size;
+      if (this.blocked && this.inflight < FlowControl.LIMIT) {
+        this.blocked = false;
+        this.onDrain();
+      }
+    });
+    if (this.inflight >= FlowControl.LIMIT) this.blocked = true;
+    return !this.blocked;
   }
 }
 
