@@ -217,8 +217,11 @@ async function main(): Promise<void> {
     t = performance.now();
     const clients: Client[] = [];
     for (let i = 0; i < C; i++) clients.push(connect(address!, protocol, i, onResponse));
+    const progress = setInterval(() => console.error(`  [${protocol}] initial push: ${initialDone.size}/${C} clients complete, RSS ${mb(process.memoryUsage().rss)} MiB`), 5000);
     await initial;
+    clearInterval(progress);
     const initialMs = performance.now() - t;
+    console.error(`  [${protocol}] initial push done in ${(initialMs / 1000).toFixed(1)} s`);
     const initialBytes = [...totals.values()].reduce((a, b) => a + b.bytes, 0) / C;
     await new Promise((r) => setTimeout(r, 500)); // let ACKs settle
 

@@ -11,9 +11,10 @@ import type { EncodedResource, ResourceMap } from '../cache/resource.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import { diffResources } from '../cache/snapshot-cache.js';
 import type { DeltaRequest, DeltaResponse } from './messages.js';
+import { NameSet } from './name-set.js';
 import { nodeInfo } from './node-info.js';
 import { PUSH_ORDER } from './order.js';
-import type { Sink, StreamDeps } from './sotw.js';
+import type { Outbox, StreamDeps } from './sotw.js';
 import type { StreamStatus } from './stream-status.js';
 
 const EMPTY: ResourceMap = new Map();
@@ -21,7 +22,7 @@ const MAX_RESPONSE_BYTES = 1 << 20;
 
 interface TypeState {
   wildcard: boolean;
-  names: Set<string>;
+  names: NameSet;
   base: ResourceMap;
   /** name → version the client has (null: has none), overriding `base`. */
   overlay: Map<string, string | null>;
@@ -40,11 +41,10 @@ export class DeltaStream {
   private unwatch?: () => void;
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
   private nonce = 0;
-  private blocked = false;
 
   constructor(
     private readonly deps: StreamDeps,
-    private readonly sink: Sink<DeltaResponse>,
+    private readonly out: Outbox<DeltaResponse>,
   ) {
     this.status = deps.registry.open('delta');
   }
@@ -62,7 +62,7 @@ export class DeltaStream {
     let st = this.types.get(typeUrl);
     const first = !st;
     if (!st) {
-      st = { wildcard: false, names: new Set(), base: EMPTY, overlay: new Map(), outstanding: new Map(), deferredRemovals: [] };
+      st = { wildcard: false, names: new NameSet(), base: EMPTY, overlay: new Map(), outstanding: new Map(), deferredRemovals: [] };
       // On reconnect the client says what it already has; only differences are sent.
       for (const [name, version] of Object.entries(req.initial_resource_versions)) st.overlay.set(name, version);
       this.types.set(typeUrl, st);
@@ -115,7 +115,6 @@ export class DeltaStream {
   }
 
   drained(): void {
-    this.blocked = false;
     this.flush();
   }
 
@@ -141,7 +140,7 @@ export class DeltaStream {
     if (!snap) return;
     for (const typeUrl of PUSH_ORDER) {
       const st = this.types.get(typeUrl);
-      if (!st || this.blocked) continue;
+      if (!st || !this.out.ready()) continue;
       const diff = this.pending(st, snap.resources(typeUrl));
       if (!diff) continue;
       let removed = diff.removed;
@@ -153,7 +152,7 @@ export class DeltaStream {
     }
     for (const typeUrl of PUSH_ORDER) {
       const st = this.types.get(typeUrl);
-      if (!st || this.blocked || st.deferredRemovals.length === 0) continue;
+      if (!st || st.deferredRemovals.length === 0 || !this.out.ready()) continue;
       const removed = st.deferredRemovals;
       st.deferredRemovals = [];
       this.send(typeUrl, st, snap.version, [], removed);
@@ -185,7 +184,7 @@ export class DeltaStream {
         removed_resources: last ? removed : [],
       };
       this.deps.registry.sent(this.status, typeUrl, version, nonce, end - start, bytes);
-      if (!this.sink(res)) this.blocked = true;
+      this.out.send(res);
       start = end;
     } while (start < resources.length);
   }

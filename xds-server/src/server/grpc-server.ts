@@ -29,12 +29,12 @@ export class XdsGrpcServer {
   constructor(private readonly opts: GrpcServerOptions) {
     this.server.addService(adsServiceDefinition, {
       StreamAggregatedResources: (call: Duplex<SotwRequest, SotwResponse>) => {
-        const flow = new FlowControl();
-        this.serve(call, new SotwStream(opts, (r) => flow.write(call, r)), flow);
+        const flow = new FlowControl(call);
+        this.serve(call, new SotwStream(opts, flow), flow);
       },
       DeltaAggregatedResources: (call: Duplex<DeltaRequest, DeltaResponse>) => {
-        const flow = new FlowControl();
-        this.serve(call, new DeltaStream(opts, (r) => flow.write(call, r)), flow);
+        const flow = new FlowControl(call);
+        this.serve(call, new DeltaStream(opts, flow), flow);
       },
     });
   }
@@ -80,13 +80,14 @@ export class XdsGrpcServer {
   private serve<Req, Res>(
     call: Duplex<Req, Res>,
     stream: { request(r: Req): void; drained(): void; close(): void },
-    flow: FlowControl,
+    flow: FlowControl<Res & Sized>,
   ): void {
     flow.onDrain = () => stream.drained();
     let closed = false;
     const close = () => {
       if (closed) return;
       closed = true;
+      flow.close();
       this.open.delete(handle);
       stream.close();
     };
@@ -115,32 +116,62 @@ export class XdsGrpcServer {
   }
 }
 
+interface Sized {
+  resources: readonly { body: Uint8Array }[];
+}
+
 /**
- * Bounds the bytes queued per stream. grpc-js's streams are in object mode, so
- * write() only pushes back after 16 messages — up to 16 MiB each for a large
- * initial push, times every connected proxy. Counting bytes until each write's
- * callback (the message reached the HTTP/2 stream) keeps a slow client from
- * growing the server's memory; the streams coalesce updates while blocked.
+ * Bounds the bytes queued for sending, per stream and for the whole server.
+ * grpc-js's streams are in object mode, so write() only pushes back after 16
+ * messages — up to megabytes each in an initial push — and when a thousand
+ * proxies reconnect at once (after a control-plane restart) the server would
+ * queue gigabytes. A stream computes its next response only when its own
+ * queue is under PER_STREAM bytes and the server's under GLOBAL; otherwise it
+ * waits, in line, to be woken when bytes have reached the HTTP/2 layer.
  */
-class FlowControl {
-  static readonly LIMIT = 1 << 20;
+class FlowControl<R extends Sized> {
+  static readonly PER_STREAM = 256 << 10;
+  static readonly GLOBAL = 64 << 20;
+  private static globalInflight = 0;
+  private static readonly waiting = new Set<FlowControl<Sized>>();
+
   private inflight = 0;
-  private blocked = false;
+  private closed = false;
   onDrain: () => void = () => {};
 
-  write<R extends { resources: readonly { body: Uint8Array }[] }>(call: { write(r: R, cb: () => void): boolean }, r: R): boolean {
+  constructor(private readonly call: { write(r: R, cb: () => void): boolean }) {}
+
+  ready(): boolean {
+    if (this.closed) return false;
+    const ok = this.inflight < FlowControl.PER_STREAM && FlowControl.globalInflight < FlowControl.GLOBAL;
+    if (!ok) FlowControl.waiting.add(this as FlowControl<Sized>);
+    return ok;
+  }
+
+  send(r: R): void {
     let size = 64;
     for (const x of r.resources) size += x.body.length + 64;
     this.inflight += size;
-    call.write(r, () => {
+    FlowControl.globalInflight += size;
+    this.call.write(r, () => {
       this.inflight -= size;
-      if (this.blocked && this.inflight < FlowControl.LIMIT) {
-        this.blocked = false;
-        this.onDrain();
-      }
+      FlowControl.globalInflight -= size;
+      FlowControl.wake();
     });
-    if (this.inflight >= FlowControl.LIMIT) this.blocked = true;
-    return !this.blocked;
+  }
+
+  close(): void {
+    this.closed = true;
+    FlowControl.waiting.delete(this as FlowControl<Sized>);
+  }
+
+  private static wake(): void {
+    for (const f of FlowControl.waiting) {
+      if (FlowControl.globalInflight >= FlowControl.GLOBAL) return;
+      if (f.inflight >= FlowControl.PER_STREAM) continue;
+      FlowControl.waiting.delete(f);
+      f.onDrain();
+    }
   }
 }
 

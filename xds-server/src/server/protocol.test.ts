@@ -36,7 +36,7 @@ function checker<R extends SotwResponse | DeltaResponse>() {
   const sent: R[] = [];
   const clustersSeen = new Set<string>();
   let lastNonce = 0;
-  const sink = (r: R) => {
+  const send = (r: R) => {
     const nonce = Number(r.nonce);
     assert.equal(nonce, lastNonce + 1, 'nonce increases by one');
     lastNonce = nonce;
@@ -47,9 +47,8 @@ function checker<R extends SotwResponse | DeltaResponse>() {
       if (r.type_url === TypeUrl.ClusterLoadAssignment) assert.ok(clustersSeen.has(res.name), `EDS ${res.name} sent before its cluster`);
     }
     sent.push(r);
-    return true;
   };
-  return { sent, sink, take: () => sent.splice(0) };
+  return { sent, sink: { ready: () => true, send }, take: () => sent.splice(0) };
 }
 
 const names = (r: { resources: readonly { name: string }[] }) => r.resources.map((x) => x.name).sort();
@@ -119,9 +118,30 @@ describe('SotW stream', () => {
     s.close();
   });
 
+  it('computes nothing while the transport is backed up, then sends one coalesced update', () => {
+    const { publish, deps } = setup();
+    publish([a()]);
+    const c = checker<SotwResponse>();
+    let ready = true;
+    const s = new SotwStream(deps, { ready: () => ready, send: c.sink.send });
+    s.request({ node: NODE, type_url: TypeUrl.Cluster, resource_names: [], version_info: '', response_nonce: '', error_detail: null } as never);
+    s.request({ type_url: TypeUrl.ClusterLoadAssignment, resource_names: [CA], version_info: '', response_nonce: '', error_detail: null } as never);
+    assert.equal(c.take().length, 2);
+    ready = false;
+    publish([a([endpoint('10.0.0.5', 8080)])]);
+    publish([a([endpoint('10.0.0.6', 8080)])]);
+    assert.equal(c.take().length, 0, 'nothing is queued while blocked');
+    ready = true;
+    s.drained();
+    const [r, ...rest] = c.take();
+    assert.equal(rest.length, 0, 'one response for two snapshots');
+    assert.equal(r!.resources[0]!.version, deps.cache.getSnapshot('envoy')!.resources(TypeUrl.ClusterLoadAssignment).get(CA)!.version, 'carrying the latest');
+    s.close();
+  });
+
   it('rejects a stream whose first request has no node', () => {
     const { deps } = setup();
-    const s = new SotwStream(deps, () => true);
+    const s = new SotwStream(deps, { ready: () => true, send: () => {} });
     assert.throws(() => s.request({ type_url: TypeUrl.Cluster, resource_names: [], node: null } as never), /node\.id/);
     s.close();
   });

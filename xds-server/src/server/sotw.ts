@@ -1,5 +1,5 @@
 // One State-of-the-World ADS stream: subscriptions, nonces, ACK/NACK, and
-// pushing new snapshot versions. Transport-free (a sink function receives the
+// pushing new snapshot versions. Transport-free (an Outbox receives the
 // responses), so protocol tests drive it with a fake stream.
 import { isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import type { EncodedResource, ResourceMap } from '../cache/resource.js';
@@ -7,13 +7,14 @@ import type { Snapshot } from '../cache/snapshot.js';
 import { diffResources, type SnapshotCache } from '../cache/snapshot-cache.js';
 import type { Logger } from '../log.js';
 import type { SotwRequest, SotwResponse } from './messages.js';
+import { NameSet } from './name-set.js';
 import { nodeInfo } from './node-info.js';
 import { isFullStateType, PUSH_ORDER } from './order.js';
 import type { StreamRegistry, StreamStatus } from './stream-status.js';
 
 interface TypeState {
   wildcard: boolean;
-  names: Set<string>;
+  names: NameSet;
   /** Names subscribed since the last response: they must be sent even if unchanged. */
   added: Set<string>;
   /** The resource map of the last response, or undefined before the first. */
@@ -28,8 +29,15 @@ export interface StreamDeps {
   log: Logger;
 }
 
-/** Sink returns false when the transport is backed up; call `drained()` when it is not. */
-export type Sink<R> = (response: R) => boolean;
+/**
+ * Where a stream's responses go. `ready()` false means the transport is backed
+ * up: the stream computes nothing until `drained()` is called, so a slow
+ * client gets one coalesced update instead of a queue of stale ones.
+ */
+export interface Outbox<R> {
+  ready(): boolean;
+  send(response: R): void;
+}
 
 export class SotwStream {
   readonly status: StreamStatus;
@@ -37,11 +45,10 @@ export class SotwStream {
   private unwatch?: () => void;
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
   private nonce = 0;
-  private blocked = false;
 
   constructor(
     private readonly deps: StreamDeps,
-    private readonly sink: Sink<SotwResponse>,
+    private readonly out: Outbox<SotwResponse>,
   ) {
     this.status = deps.registry.open('sotw');
   }
@@ -59,7 +66,7 @@ export class SotwStream {
     }
     let st = this.types.get(typeUrl);
     const first = !st;
-    st ??= { wildcard: false, names: new Set(), added: new Set() };
+    st ??= { wildcard: false, names: new NameSet(), added: new Set() };
     this.types.set(typeUrl, st);
 
     if (req.response_nonce) {
@@ -84,14 +91,13 @@ export class SotwStream {
     // Legacy wildcard: an empty first request subscribes to everything, and
     // stays so while later requests keep the list empty.
     st.wildcard = explicitWildcard || (names.length === 0 && (first || st.wildcard));
-    const next = new Set(names.filter((n) => n !== '*'));
-    for (const n of next) if (!st.names.has(n)) st.added.add(n);
+    const next = new NameSet();
+    for (const n of names) if (n !== '*' && next.add(n) && !st.names.has(n)) st.added.add(n);
     st.names = next;
     this.flush();
   }
 
   drained(): void {
-    this.blocked = false;
     this.flush();
   }
 
@@ -116,7 +122,7 @@ export class SotwStream {
     const snap = this.snapshot;
     if (!snap) return;
     for (const typeUrl of PUSH_ORDER) {
-      if (this.blocked) return;
+      if (!this.out.ready()) return;
       const st = this.types.get(typeUrl);
       if (!st) continue;
       const resources = this.pending(typeUrl, st, snap.resources(typeUrl));
@@ -126,7 +132,7 @@ export class SotwStream {
       st.version = snap.version;
       const res: SotwResponse = { version_info: snap.version, type_url: typeUrl, nonce, resources };
       this.deps.registry.sent(this.status, typeUrl, snap.version, nonce, resources.length, byteLength(resources));
-      if (!this.sink(res)) this.blocked = true;
+      this.out.send(res);
     }
   }
 
