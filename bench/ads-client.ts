@@ -19,6 +19,7 @@ export interface Skimmed {
 function skim(buf: Buffer, delta: boolean): Skimmed {
   const r = protobuf.Reader.create(buf);
   const out: Skimmed = { typeUrl: '', nonce: '', version: '', resources: 0, removed: 0, bytes: buf.length, names: [] };
+  const bodies: Uint8Array[] = [];
   while (r.pos < r.len) {
     const tag = r.uint32();
     const field = tag >>> 3;
@@ -28,20 +29,23 @@ function skim(buf: Buffer, delta: boolean): Skimmed {
     else if (field === 2) {
       out.resources++;
       const bytes = r.bytes();
-      if (delta) {
-        // Resource.name = 3
-        const rr = protobuf.Reader.create(bytes);
-        while (rr.pos < rr.len) {
-          const t = rr.uint32();
-          if (t >>> 3 === 3) out.names.push(rr.string());
-          else rr.skipType(t & 7);
-        }
-      }
+      if (delta) bodies.push(bytes);
     } else if (field === 6 && delta) {
       out.removed++;
       r.skip(r.uint32());
     } else r.skipType(tag & 7);
   }
+  // Only cluster and listener names are needed (to subscribe to their
+  // endpoints and routes); type_url comes after the resources on the wire.
+  if (out.typeUrl.endsWith('.Cluster') || out.typeUrl.endsWith('.Listener'))
+    for (const bytes of bodies) {
+      const rr = protobuf.Reader.create(bytes);
+      while (rr.pos < rr.len) {
+        const t = rr.uint32();
+        if (t >>> 3 === 3) out.names.push(rr.string()); // Resource.name = 3
+        else rr.skipType(t & 7);
+      }
+    }
   return out;
 }
 

@@ -192,10 +192,11 @@ async function main(): Promise<void> {
   row('resources per client', Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', '));
 
   for (const protocol of PROTOCOLS) {
-    const totals = new Map<number, { eds: number; bytes: number }>();
+    const totals = new Map<number, { eds: number; rds: number; bytes: number }>();
     let waiting: { name: string; start: number; pending: Set<number>; times: number[]; bytes: number[] } | undefined;
     const initialDone = new Set<number>();
     const expectedEds = allClusterNames.length;
+    const expectedRds = allRouteNames.length;
     let resolveInitial!: () => void;
     const initial = new Promise<void>((r) => (resolveInitial = r));
     const onResponse = (id: number, r: Skimmed) => {
@@ -205,11 +206,12 @@ async function main(): Promise<void> {
         waiting.bytes.push(r.bytes);
         return;
       }
-      const tot = totals.get(id) ?? { eds: 0, bytes: 0 };
+      const tot = totals.get(id) ?? { eds: 0, rds: 0, bytes: 0 };
       totals.set(id, tot);
       tot.bytes += r.bytes;
       if (r.typeUrl === TypeUrl.ClusterLoadAssignment) tot.eds += r.resources;
-      if (tot.eds >= expectedEds && !initialDone.has(id)) {
+      if (r.typeUrl === TypeUrl.RouteConfiguration) tot.rds += r.resources;
+      if (tot.eds >= expectedEds && tot.rds >= expectedRds && !initialDone.has(id)) {
         initialDone.add(id);
         if (initialDone.size === C) resolveInitial();
       }
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
     const initialMs = performance.now() - t;
     console.error(`  [${protocol}] initial push done in ${(initialMs / 1000).toFixed(1)} s`);
     const initialBytes = [...totals.values()].reduce((a, b) => a + b.bytes, 0) / C;
-    await new Promise((r) => setTimeout(r, 500)); // let ACKs settle
+    await new Promise((r) => setTimeout(r, 2000)); // let the last ACKs settle before measuring updates
 
     const allTimes: number[] = [];
     const lastTimes: number[] = [];
