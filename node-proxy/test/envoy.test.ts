@@ -38,7 +38,9 @@ function get(port: number, path: string): Promise<{ status: number; body: string
   });
 }
 
-describe('Envoy programmed by nodemesh over Delta ADS', { skip }, () => {
+// Each test carries the skip, so the runner counts them as skipped (a skipped
+// suite would not appear in the totals at all).
+describe('Envoy programmed by nodemesh over Delta ADS', () => {
   const dir = new ConfigDir();
   let cp: ControlPlane;
   let envoy: ChildProcess | undefined;
@@ -47,6 +49,7 @@ describe('Envoy programmed by nodemesh over Delta ADS', { skip }, () => {
   let adminPort = 0;
 
   before(async () => {
+    if (skip) return;
     backend = createServer((_req, res) => res.end('hello from web-a'));
     await new Promise<void>((r) => backend.listen(0, '127.0.0.2', () => r()));
     const backendPort = (backend.address() as AddressInfo).port;
@@ -91,20 +94,22 @@ spec: { address: 127.0.0.2, ports: { http: ${backendPort} }, labels: { app: web 
   });
 
   after(async () => {
-    envoy?.kill('SIGTERM');
-    await cp?.stop();
-    await new Promise<void>((r) => (backend ? backend.close(() => r()) : r()));
+    if (!skip) {
+      envoy?.kill('SIGTERM');
+      await cp?.stop();
+      await new Promise<void>((r) => (backend ? backend.close(() => r()) : r()));
+    }
     dir.cleanup();
   });
 
-  it('becomes ready and ACKs every type', async () => {
+  it('becomes ready and ACKs every type', { skip }, async () => {
     await waitFor('envoy /ready', async () => (await get(adminPort, '/ready').catch(() => ({ status: 0 }))).status === 200, 30_000);
     const [s] = cp.registry.list().filter((x) => x.node?.id === 'envoy-test');
     assert.equal(s?.protocol, 'delta');
     for (const t of ['cds', 'eds', 'lds', 'rds']) assert.equal(s!.types[t]?.nack, undefined, `${t} not NACKed`);
   });
 
-  it('routes a request through RDS, CDS and EDS from nodemesh to the backend', async () => {
+  it('routes a request through RDS, CDS and EDS from nodemesh to the backend', { skip }, async () => {
     const res = await waitFor('a routed response', async () => {
       const r = await get(ingressPort, '/').catch(() => undefined);
       return r?.status === 200 ? r : undefined;
