@@ -2,11 +2,15 @@
 //
 // Translation time, initial push, propagation of one endpoint change to every
 // client, bytes per client per update and peak RSS, for Delta and SotW clients
-// in the same run. Clients are real gRPC streams over a Unix socket in this
-// process; they skim responses and ACK them as a proxy would.
+// in the same run. Clients are real gRPC streams over the server's Unix
+// socket, run in a second process (bench/clients.ts) so that the control
+// plane's memory and CPU are its own; they skim responses and ACK them as a
+// proxy would.
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TypeUrl } from '../api/src/type-urls.js';
 import { SnapshotCache } from '../xds-server/src/cache/snapshot-cache.js';
@@ -17,7 +21,6 @@ import { SnapshotPublisher } from '../xds-server/src/publisher.js';
 import { XdsGrpcServer } from '../xds-server/src/server/grpc-server.js';
 import { StreamRegistry } from '../xds-server/src/server/stream-status.js';
 import { XdsTranslator } from '../xds-server/src/xds/translator.js';
-import { newAdsClient, type AdsClientInstance, type Skimmed } from './ads-client.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -72,78 +75,29 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
-const rssMb = () => mb(process.resourceUsage().maxRSS * 1024);
+const now = () => performance.timeOrigin + performance.now();
 
-interface Client {
-  close(): void;
-}
-
-/** A client that subscribes as Envoy does: wildcard CDS and LDS, EDS and RDS by name. */
-function connect(
-  address: string,
-  protocol: 'delta' | 'sotw',
-  id: number,
-  onResponse: (id: number, r: Skimmed) => void,
-): Client {
-  const client: AdsClientInstance = newAdsClient(address);
-  const node = { id: `bench-${protocol}-${id}`, cluster: 'bench', user_agent_name: 'envoy' };
-  const edsNames: string[] = [];
-  const rdsNames: string[] = [];
-  const stream =
-    protocol === 'delta'
-      ? (client as unknown as { DeltaAggregatedResources(): import('@grpc/grpc-js').ClientDuplexStream<object, Skimmed> }).DeltaAggregatedResources()
-      : (client as unknown as { StreamAggregatedResources(): import('@grpc/grpc-js').ClientDuplexStream<object, Skimmed> }).StreamAggregatedResources();
-  const req = (type_url: string, extra: object) => stream.write({ type_url, ...extra });
-  stream.on("data", (r: Skimmed) => {
-    if (process.env.BENCH_DEBUG) console.log(id, protocol, r.typeUrl, r.resources, r.removed, r.nonce);
-    onResponse(id, r);
-    if (protocol === 'delta') {
-      req(r.typeUrl, { response_nonce: r.nonce });
-      // Envoy subscribes to the EDS/RDS resources its clusters/listeners name.
-      if (r.typeUrl === TypeUrl.Cluster && r.names.length) {
-        const sub = r.names.filter((n) => n.startsWith('outbound|'));
-        edsNames.push(...sub);
-        req(TypeUrl.ClusterLoadAssignment, { resource_names_subscribe: sub });
-      }
-      if (r.typeUrl === TypeUrl.Listener && r.names.length) {
-        const sub = r.names.filter((n) => !n.startsWith('nodemesh_')).map(listenerToRoute);
-        rdsNames.push(...sub);
-        req(TypeUrl.RouteConfiguration, { resource_names_subscribe: sub });
-      }
-    } else {
-      const names = r.typeUrl === TypeUrl.ClusterLoadAssignment ? edsNames : r.typeUrl === TypeUrl.RouteConfiguration ? rdsNames : [];
-      req(r.typeUrl, { version_info: r.version, response_nonce: r.nonce, resource_names: names });
-      if (r.typeUrl === TypeUrl.Cluster && edsNames.length === 0) {
-        edsNames.push(...allClusterNames);
-        req(TypeUrl.ClusterLoadAssignment, { resource_names: edsNames });
-      }
-      if (r.typeUrl === TypeUrl.Listener && rdsNames.length === 0) {
-        rdsNames.push(...allRouteNames);
-        req(TypeUrl.RouteConfiguration, { resource_names: rdsNames });
-      }
-    }
+/** The clients' process (bench/clients.ts) and a way to wait for its next message. */
+function startClients() {
+  const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'clients.ts'), [], {
+    execArgv: ['--import', 'tsx', '--max-old-space-size=8192'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  stream.on('error', (e) => { if (process.env.BENCH_DEBUG) console.log('stream error', e.message); });
-  if (protocol === 'delta') {
-    req(TypeUrl.Cluster, { node });
-    req(TypeUrl.Listener, {});
-  } else {
-    req(TypeUrl.Cluster, { node, resource_names: [] });
-    req(TypeUrl.Listener, { resource_names: [] });
-  }
-  return {
-    close: () => {
-      stream.end();
-      client.close();
-    },
+  const queue: Record<string, unknown>[] = [];
+  let waiter: (() => void) | undefined;
+  child.on('message', (m: Record<string, unknown>) => {
+    queue.push(m);
+    waiter?.();
+  });
+  const next = async <T>(op: string): Promise<T> => {
+    for (;;) {
+      const i = queue.findIndex((m) => m.op === op);
+      if (i >= 0) return queue.splice(i, 1)[0] as T;
+      await new Promise<void>((r) => (waiter = r));
+    }
   };
+  return { child, next };
 }
-
-let allClusterNames: string[] = [];
-let changeCounter = 0;
-let allRouteNames: string[] = [];
-const routeByListener = new Map<string, string>();
-const listenerToRoute = (l: string) => routeByListener.get(l) ?? l;
 
 async function main(): Promise<void> {
   console.log(`nodemesh xDS benchmark: ${S} services × ${E} endpoints, ${C} clients per protocol, ${CHANGES} endpoint changes; node ${process.version}`);
@@ -165,9 +119,6 @@ async function main(): Promise<void> {
   const firstPublishMs = performance.now() - t;
   if (!first.published) throw new Error(`initial publish failed: ${first.problems.slice(0, 5).join('; ')}`);
   const envoySnap = cache.getSnapshot('envoy')!;
-  allClusterNames = [...envoySnap.resources(TypeUrl.ClusterLoadAssignment).keys()];
-  allRouteNames = [...envoySnap.resources(TypeUrl.RouteConfiguration).keys()];
-  for (const s of model.services) routeByListener.set(`${s.vips[0]}_50051`, `${s.hostname}:50051`);
 
   // Incremental: one endpoint changed, everything else reused.
   const incr: number[] = [];
@@ -191,40 +142,17 @@ async function main(): Promise<void> {
   const counts = envoySnap.counts();
   row('resources per client', Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', '));
 
+  const clusters = [...envoySnap.resources(TypeUrl.ClusterLoadAssignment).keys()];
+  const routes = [...envoySnap.resources(TypeUrl.RouteConfiguration).keys()];
+  const routeByListener = Object.fromEntries(model.services.map((s) => [`${s.vips[0]}_50051`, `${s.hostname}:50051`]));
+  let changeCounter = 0;
   for (const protocol of PROTOCOLS) {
-    const totals = new Map<number, { eds: number; rds: number; bytes: number }>();
-    let waiting: { name: string; start: number; pending: Set<number>; times: number[]; bytes: number[] } | undefined;
-    const initialDone = new Set<number>();
-    const expectedEds = allClusterNames.length;
-    const expectedRds = allRouteNames.length;
-    let resolveInitial!: () => void;
-    const initial = new Promise<void>((r) => (resolveInitial = r));
-    const onResponse = (id: number, r: Skimmed) => {
-      if (waiting && r.typeUrl === TypeUrl.ClusterLoadAssignment && waiting.pending.has(id)) {
-        waiting.pending.delete(id);
-        waiting.times.push(performance.now() - waiting.start);
-        waiting.bytes.push(r.bytes);
-        return;
-      }
-      const tot = totals.get(id) ?? { eds: 0, rds: 0, bytes: 0 };
-      totals.set(id, tot);
-      tot.bytes += r.bytes;
-      if (r.typeUrl === TypeUrl.ClusterLoadAssignment) tot.eds += r.resources;
-      if (r.typeUrl === TypeUrl.RouteConfiguration) tot.rds += r.resources;
-      if (tot.eds >= expectedEds && tot.rds >= expectedRds && !initialDone.has(id)) {
-        initialDone.add(id);
-        if (initialDone.size === C) resolveInitial();
-      }
-    };
-    t = performance.now();
-    const clients: Client[] = [];
-    for (let i = 0; i < C; i++) clients.push(connect(address!, protocol, i, onResponse));
-    const progress = setInterval(() => console.error(`  [${protocol}] initial push: ${initialDone.size}/${C} clients complete, RSS ${mb(process.memoryUsage().rss)} MiB`), 5000);
-    await initial;
+    const { child, next } = startClients();
+    child.send({ op: 'connect', address, protocol, clients: C, clusters, routes, routeByListener });
+    const progress = setInterval(() => console.error(`  [${protocol}] initial push in progress, control plane RSS ${mb(process.memoryUsage().rss)} MiB`), 10_000);
+    const initial = await next<{ ms: number; bytesPerClient: number }>('initial');
     clearInterval(progress);
-    const initialMs = performance.now() - t;
-    console.error(`  [${protocol}] initial push done in ${(initialMs / 1000).toFixed(1)} s`);
-    const initialBytes = [...totals.values()].reduce((a, b) => a + b.bytes, 0) / C;
+    console.error(`  [${protocol}] initial push done in ${(initial.ms / 1000).toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, 2000)); // let the last ACKs settle before measuring updates
 
     const allTimes: number[] = [];
@@ -234,26 +162,28 @@ async function main(): Promise<void> {
       const s = (i * 104729 + 13) % S;
       // A salt never used before, so every change really changes the assignment.
       model.services[s] = { ...model.services[s]!, endpoints: endpointsFor(s, 100 + changeCounter++) };
-      waiting = { name: `outbound|50051||${model.services[s]!.hostname}`, start: performance.now(), pending: new Set(clients.map((_, j) => j)), times: [], bytes: [] };
-      const w = waiting;
+      const start = now();
+      // Times are wall-clock ms, comparable across the two processes.
+      child.send({ op: 'change', start });
+      await new Promise((r) => setTimeout(r, 5)); // the child must expect the change before it can arrive
       publisher.publish(model);
-      await new Promise<void>((resolve) => {
-        const check = () => (w.pending.size === 0 ? resolve() : setTimeout(check, 1));
-        check();
-      });
-      allTimes.push(...w.times);
-      lastTimes.push(Math.max(...w.times));
-      bytes.push(...w.bytes);
-      waiting = undefined;
-      await new Promise((r) => setTimeout(r, 20));
+      const r = await next<{ times: number[]; bytes: number[] }>('changed');
+      // The 5 ms head start is not part of the propagation.
+      const times = r.times.map((t) => t - 5);
+      allTimes.push(...times);
+      lastTimes.push(Math.max(...times));
+      bytes.push(...r.bytes);
+      await new Promise((res) => setTimeout(res, 20));
     }
-    row(`[${protocol}] initial push to all ${C} clients`, `${(initialMs / 1000).toFixed(1)} s (${mb(initialBytes)} MiB per client)`);
+    child.send({ op: 'close' });
+    const closed = await next<{ peakRssBytes: number }>('closed');
+    child.kill();
+    row(`[${protocol}] initial push to all ${C} clients`, `${(initial.ms / 1000).toFixed(1)} s (${mb(initial.bytesPerClient)} MiB per client)`);
     row(`[${protocol}] 1 endpoint change → each client, p50 / p99`, `${pct(allTimes, 50).toFixed(1)} / ${pct(allTimes, 99).toFixed(1)} ms`);
     row(`[${protocol}] 1 endpoint change → all ${C} clients, p50 / p99`, `${pct(lastTimes, 50).toFixed(1)} / ${pct(lastTimes, 99).toFixed(1)} ms`, protocol === 'delta' ? 'p99 < 100 ms' : '');
     row(`[${protocol}] bytes per client per endpoint update`, `${pct(bytes, 50)} B`, protocol === 'delta' ? '< 5 KB' : '');
-    row(`[${protocol}] peak RSS so far`, `${rssMb()} MiB`, '< 1536 MiB');
-    for (const c of clients) c.close();
-    await new Promise((r) => setTimeout(r, 500));
+    row(`[${protocol}] peak RSS: control plane / clients process`, `${mb(process.resourceUsage().maxRSS * 1024)} / ${mb(closed.peakRssBytes)} MiB`, 'control plane < 1536 MiB');
+    await new Promise((r) => setTimeout(r, 1000));
   }
   await server.stop();
   rmSync(dir, { recursive: true, force: true });

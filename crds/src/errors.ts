@@ -18,7 +18,12 @@ export interface ConfigError extends ConfigErrorOrigin {
   /** Field path inside the object, e.g. spec.ports[0].port; '' for the whole document. */
   path: string;
   message: string;
-  /** 'error' drops the object (its last good version is kept); 'warning' keeps it. */
+  /**
+   * 'error': the object, or the part of it the path names, is not applied as
+   * written — an invalid document is left out (its last valid version is
+   * kept), an invalid field falls back to its default. 'warning': applied,
+   * with a caveat (an unsupported feature ignored, an unused object).
+   */
   severity: 'error' | 'warning';
 }
 

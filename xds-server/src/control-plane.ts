@@ -55,7 +55,7 @@ export class ControlPlane {
   private readonly admin?: AdminServer;
   private configErrors: ConfigError[] = [];
   private translationErrors: ConfigError[] = [];
-  private unsubscribe?: () => void;
+  private unsubscribe: (() => void)[] = [];
   addresses: { xds: string[]; admin?: string } = { xds: [] };
 
   constructor(private readonly opts: ControlPlaneOptions) {
@@ -81,7 +81,12 @@ export class ControlPlane {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.provider.onChange(() => this.apply());
+    this.unsubscribe.push(
+      this.provider.onChange(() => this.apply()),
+      // Resources unchanged (a broken edit whose last valid version is kept):
+      // nothing to republish, but status, logs and metrics must say so.
+      this.provider.onErrorsChange(() => this.reportErrors(this.provider.current().errors, this.translationErrors)),
+    );
     await this.provider.start();
     this.apply();
     this.addresses.xds = await this.grpc.start();
@@ -89,7 +94,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe?.();
+    for (const u of this.unsubscribe) u();
     this.provider.stop();
     await this.grpc.stop();
     await this.admin?.stop();
@@ -102,17 +107,21 @@ export class ControlPlane {
   }
 
   applyResources(resources: Resources, configErrors: ConfigError[]): PublishOutcome {
-    this.configErrors = configErrors;
     const { model, errors } = translateResources(resources, {
       trustDomain: this.opts.trustDomain ?? 'cluster.local',
       clusterDomain: this.opts.clusterDomain ?? 'cluster.local',
     });
-    this.translationErrors = errors;
-    const all = [...configErrors, ...errors];
+    this.reportErrors(configErrors, errors);
+    return this.publisher.publish(model);
+  }
+
+  private reportErrors(configErrors: ConfigError[], translationErrors: ConfigError[]): void {
+    this.configErrors = configErrors;
+    this.translationErrors = translationErrors;
+    const all = [...configErrors, ...translationErrors];
     for (const e of all) (e.severity === 'error' ? this.log.error : this.log.warn)('invalid configuration', { error: formatConfigError(e) });
     this.metrics.configErrors.set({ severity: 'error' }, all.filter((e) => e.severity === 'error').length);
     this.metrics.configErrors.set({ severity: 'warning' }, all.filter((e) => e.severity === 'warning').length);
-    return this.publisher.publish(model);
   }
 
   status(): ControlPlaneStatus {

@@ -1,9 +1,9 @@
 // One Delta (incremental) ADS stream. The server sends only resources whose
 // version the client does not have, and removals. What a client has is kept
-// as (base, overlay): `base` is the snapshot's resource map as of the last
-// push — shared by every stream of the group — and `overlay` holds the few
-// names where the client differs from it (new subscriptions, versions it
-// announced on reconnect). So a thousand streams cost a thousand small
+// as (base, overlay, fresh): `base` is the snapshot's resource map as of the
+// last push — shared by every stream of the group —, `overlay` holds the
+// versions a client announced on reconnect, and `fresh` (a bitset) the names
+// subscribed since the last push. So a thousand streams cost a thousand small
 // overlays, not a thousand copies of the resource set, and the diff between
 // two snapshots is computed once for all of them.
 import { TypeUrl, isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
@@ -25,7 +25,9 @@ interface TypeState {
   names: NameSet;
   base: ResourceMap;
   /** name → version the client has (null: has none), overriding `base`. */
-  overlay: Map<string, string | null>;
+  overlay: Map<string, string>;
+  /** Names subscribed since the last push that the client must be sent even if unchanged. */
+  fresh: NameSet;
   /** Nonces sent and not yet answered → the version each carried. */
   outstanding: Map<string, string>;
   /** Removals held back until the adds and updates of all types are out. */
@@ -62,7 +64,15 @@ export class DeltaStream {
     let st = this.types.get(typeUrl);
     const first = !st;
     if (!st) {
-      st = { wildcard: false, names: new NameSet(), base: EMPTY, overlay: new Map(), outstanding: new Map(), deferredRemovals: [] };
+      st = {
+        wildcard: false,
+        names: new NameSet(),
+        base: EMPTY,
+        overlay: new Map(),
+        fresh: new NameSet(),
+        outstanding: new Map(),
+        deferredRemovals: [],
+      };
       // On reconnect the client says what it already has; only differences are sent.
       for (const [name, version] of Object.entries(req.initial_resource_versions)) st.overlay.set(name, version);
       this.types.set(typeUrl, st);
@@ -101,7 +111,10 @@ export class DeltaStream {
       st.names.add(name);
       // An explicit (re)subscription is answered even if the client seems to
       // have the resource, unless it announced that very version on reconnect.
-      if (!(first && st.overlay.has(name))) st.overlay.set(name, null);
+      if (!(first && st.overlay.has(name))) {
+        st.overlay.delete(name);
+        st.fresh.add(name);
+      }
     }
     for (const name of req.resource_names_unsubscribe) {
       if (name === '*') {
@@ -110,6 +123,7 @@ export class DeltaStream {
       }
       st.names.delete(name);
       st.overlay.delete(name);
+      st.fresh.delete(name);
     }
     this.flush();
   }
@@ -191,20 +205,25 @@ export class DeltaStream {
 
   /** Resources the client lacks and names it must drop; afterwards the client is in sync with `current`. */
   private pending(st: TypeState, current: ResourceMap): { changed: EncodedResource[]; removed: string[] } | undefined {
-    if (st.base === current && st.overlay.size === 0) return undefined;
+    if (st.base === current && st.overlay.size === 0 && st.fresh.size === 0) return undefined;
     const subscribed = (name: string) => st.wildcard || st.names.has(name);
     const changed = new Map<string, EncodedResource>();
     const removed = new Set<string>();
     if (st.base !== current) {
       const d = diffResources(st.base, current);
       for (const r of d.changed) if (subscribed(r.name) && !st.overlay.has(r.name)) changed.set(r.name, r);
-      for (const name of d.removed) if (subscribed(name) && !st.overlay.has(name)) removed.add(name);
+      for (const name of d.removed) if (subscribed(name) && !st.overlay.has(name) && !st.fresh.has(name)) removed.add(name);
     }
     for (const [name, has] of st.overlay) {
       const r = current.get(name);
       if (r && r.version !== has && subscribed(name)) changed.set(name, r);
-      else if (!r && has !== null) removed.add(name);
+      else if (!r) removed.add(name);
     }
+    for (const name of st.fresh) {
+      const r = current.get(name);
+      if (r) changed.set(name, r);
+    }
+    st.fresh.clear();
     st.base = current;
     st.overlay.clear();
     return { changed: [...changed.values()], removed: [...removed] };

@@ -154,15 +154,25 @@ class FlowControl<R extends Sized> {
     this.inflight += size;
     FlowControl.globalInflight += size;
     this.call.write(r, () => {
+      if (this.closed) return; // already returned to the budget by close()
       this.inflight -= size;
       FlowControl.globalInflight -= size;
       FlowControl.wake();
     });
   }
 
+  /**
+   * A stream that ends with writes still queued may never see their
+   * callbacks; its bytes go back to the server-wide budget here, or the
+   * budget would leak until every stream stalled.
+   */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     FlowControl.waiting.delete(this as FlowControl<Sized>);
+    FlowControl.globalInflight -= this.inflight;
+    this.inflight = 0;
+    FlowControl.wake();
   }
 
   private static wake(): void {

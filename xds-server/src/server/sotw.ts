@@ -16,7 +16,7 @@ interface TypeState {
   wildcard: boolean;
   names: NameSet;
   /** Names subscribed since the last response: they must be sent even if unchanged. */
-  added: Set<string>;
+  added: NameSet;
   /** The resource map of the last response, or undefined before the first. */
   sent?: ResourceMap;
   nonce?: string;
@@ -66,7 +66,7 @@ export class SotwStream {
     }
     let st = this.types.get(typeUrl);
     const first = !st;
-    st ??= { wildcard: false, names: new NameSet(), added: new Set() };
+    st ??= { wildcard: false, names: new NameSet(), added: new NameSet() };
     this.types.set(typeUrl, st);
 
     if (req.response_nonce) {
@@ -91,9 +91,14 @@ export class SotwStream {
     // Legacy wildcard: an empty first request subscribes to everything, and
     // stays so while later requests keep the list empty.
     st.wildcard = explicitWildcard || (names.length === 0 && (first || st.wildcard));
-    const next = new NameSet();
-    for (const n of names) if (n !== '*' && next.add(n) && !st.names.has(n)) st.added.add(n);
-    st.names = next;
+    // Envoy repeats the whole list in every request; most of the time it is
+    // the same list, and rebuilding the set for each ACK would be wasted work.
+    const unchanged = names.length === st.names.size && names.every((n) => st.names.has(n));
+    if (!unchanged) {
+      const next = new NameSet();
+      for (const n of names) if (n !== '*' && next.add(n) && !st.names.has(n)) st.added.add(n);
+      st.names = next;
+    }
     this.flush();
   }
 
