@@ -12,7 +12,27 @@ const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDO
 
 // Services are immutable once built, so a service's own checks are done once
 // per object: an incremental publish re-checks only what changed.
-const ownErrors = new WeakMap<Service, ModelError[]>();
+interface ServiceFacts {
+  id: string;
+  errors: ModelError[];
+  /** `vip:protocol/port` per VIP and port, with the port's index. */
+  listeners: [key: string, portIndex: number][];
+}
+const facts = new WeakMap<Service, ServiceFacts>();
+
+function factsOf(svc: Service): ServiceFacts {
+  let f = facts.get(svc);
+  if (f) return f;
+  const errors: ModelError[] = [];
+  validateService(svc, (path, message) => errors.push({ path, message, source: svc.source }));
+  const listeners: ServiceFacts['listeners'] = [];
+  svc.ports.forEach((p, j) => {
+    for (const vip of svc.vips) listeners.push([`${vip}:${p.protocol}/${p.port}`, j]);
+  });
+  f = { id: `${svc.namespace}/${svc.name}`, errors, listeners };
+  facts.set(svc, f);
+  return f;
+}
 
 export function validateModel(model: MeshModel): ModelError[] {
   const errors: ModelError[] = [];
@@ -23,26 +43,16 @@ export function validateModel(model: MeshModel): ModelError[] {
   const services = model.services;
   for (let i = 0; i < services.length; i++) {
     const svc = services[i]!;
-    const id = `${svc.namespace}/${svc.name}`;
+    const { id, errors: own, listeners } = factsOf(svc);
     const err = (p: string, message: string) => errors.push({ path: `services[${i}]${p}`, message, source: svc.source });
     const dup = seen.get(id);
     if (dup !== undefined) err('', `duplicate service ${id} (also services[${dup}])`);
     else seen.set(id, i);
-    let own = ownErrors.get(svc);
-    if (!own) {
-      const list: ModelError[] = [];
-      validateService(svc, (p, message) => list.push({ path: p, message, source: svc.source }));
-      ownErrors.set(svc, (own = list));
-    }
     for (const e of own) err(e.path, e.message);
-    for (let j = 0; j < svc.ports.length; j++) {
-      const p = svc.ports[j]!;
-      for (const vip of svc.vips) {
-        const key = `${vip}:${p.protocol}/${p.port}`;
-        const owner = vipOwners.get(key);
-        if (owner === undefined) vipOwners.set(key, id);
-        else if (owner !== id) err(`.ports[${j}].port`, `${vip}:${p.port}/${p.protocol} is already used by service ${owner}`);
-      }
+    for (const [key, j] of listeners) {
+      const owner = vipOwners.get(key);
+      if (owner === undefined) vipOwners.set(key, id);
+      else if (owner !== id) err(`.ports[${j}].port`, `${key.replace(/:(\w+)\/(\d+)$/, ':$2/$1')} is already used by service ${owner}`);
     }
   }
   return errors;
