@@ -18,7 +18,7 @@ import { silentLogger } from '../xds-server/src/log.js';
 import { XdsMetrics } from '../xds-server/src/metrics.js';
 import type { Endpoint, MeshModel, Service } from '../xds-server/src/model/types.js';
 import { SnapshotPublisher } from '../xds-server/src/publisher.js';
-import { XdsGrpcServer } from '../xds-server/src/server/grpc-server.js';
+import { FlowControl, XdsGrpcServer } from '../xds-server/src/server/grpc-server.js';
 import { StreamRegistry } from '../xds-server/src/server/stream-status.js';
 import { XdsTranslator } from '../xds-server/src/xds/translator.js';
 
@@ -155,7 +155,14 @@ async function main(): Promise<void> {
     const { child, next } = startClients();
     const C = protocol === 'sotw' ? Number(args['sotw-clients']) : CLIENTS;
     child.send({ op: 'connect', address, protocol, clients: C, clusters, routes, routeByListener });
-    const progress = setInterval(() => console.error(`  [${protocol}] initial push in progress, control plane RSS ${mb(process.memoryUsage().rss)} MiB`), 10_000);
+    const progress = setInterval(() => {
+      const f = FlowControl.stats();
+      const streams = registry.list();
+      const synced = streams.filter((s) => ['cds', 'eds', 'lds', 'rds'].every((t) => s.types[t]?.ackedVersion && s.types[t]?.ackedVersion === s.types[t]?.sentVersion)).length;
+      console.error(
+        `  [${protocol}] initial push: ${synced}/${streams.length} streams ACKed everything sent, ${mb(f.inflightBytes)} MiB queued, ${f.waitingStreams} streams waiting for budget, control plane RSS ${mb(process.memoryUsage().rss)} MiB`,
+      );
+    }, 10_000);
     const initial = await next<{ ms: number; bytesPerClient: number }>('initial');
     clearInterval(progress);
     console.error(`  [${protocol}] initial push done in ${(initial.ms / 1000).toFixed(1)} s`);

@@ -129,11 +129,16 @@ interface Sized {
  * queue is under PER_STREAM bytes and the server's under GLOBAL; otherwise it
  * waits, in line, to be woken when bytes have reached the HTTP/2 layer.
  */
-class FlowControl<R extends Sized> {
+export class FlowControl<R extends Sized> {
   static readonly PER_STREAM = 256 << 10;
   static readonly GLOBAL = 64 << 20;
   private static globalInflight = 0;
   private static readonly waiting = new Set<FlowControl<Sized>>();
+
+  /** Bytes queued server-wide and streams waiting for budget (for metrics and benchmarks). */
+  static stats(): { inflightBytes: number; waitingStreams: number } {
+    return { inflightBytes: FlowControl.globalInflight, waitingStreams: FlowControl.waiting.size };
+  }
 
   private inflight = 0;
   private closed = false;
