@@ -80,6 +80,8 @@ const pct = (xs: number[], p: number) => {
 const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
 const now = () => performance.timeOrigin + performance.now();
 
+let onStuck: ((ids: number[]) => void) | undefined;
+
 /** The clients' process (bench/clients.ts) and a way to wait for its next message. */
 function startClients() {
   const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'clients.ts'), [], {
@@ -89,6 +91,7 @@ function startClients() {
   const queue: Record<string, unknown>[] = [];
   let waiter: (() => void) | undefined;
   child.on('message', (m: Record<string, unknown>) => {
+    if (m.op === 'stuck') onStuck?.(m.ids as number[]);
     queue.push(m);
     waiter?.();
   });
@@ -151,6 +154,13 @@ async function main(): Promise<void> {
   const routes = [...envoySnap.resources(TypeUrl.RouteConfiguration).keys()];
   const routeByListener = Object.fromEntries(model.services.map((s) => [`${s.vips[0]}_50051`, `${s.hostname}:50051`]));
   let changeCounter = 0;
+  onStuck = (ids) => {
+    console.error(`  stuck clients ${ids.join(',')}: flow control ${JSON.stringify(FlowControl.stats())}`);
+    for (const s of registry.list().filter((x) => ids.some((id) => x.node?.id.endsWith(`-${id}`))))
+      console.error(`    ${s.node?.id} ${s.protocol}: ${JSON.stringify(s.types)}`);
+    const snap = cache.getSnapshot('envoy')!;
+    console.error(`    snapshot ${snap.version}`);
+  };
   for (const protocol of PROTOCOLS) {
     const { child, next } = startClients();
     const C = protocol === 'sotw' ? Number(args['sotw-clients']) : CLIENTS;
@@ -175,14 +185,14 @@ async function main(): Promise<void> {
       const s = (i * 104729 + 13) % S;
       // A salt never used before, so every change really changes the assignment.
       model.services[s] = { ...model.services[s]!, endpoints: endpointsFor(s, 100 + changeCounter++) };
+      // The clients must expect the change before it can reach them.
+      child.send({ op: 'arm' });
+      await next('armed');
+      // Wall-clock ms, comparable across the two processes.
       const start = now();
-      // Times are wall-clock ms, comparable across the two processes.
-      child.send({ op: 'change', start });
-      await new Promise((r) => setTimeout(r, 5)); // the child must expect the change before it can arrive
       publisher.publish(model);
-      const r = await next<{ times: number[]; bytes: number[] }>('changed');
-      // The 5 ms head start is not part of the propagation.
-      const times = r.times.map((t) => t - 5);
+      const r = await next<{ at: number[]; bytes: number[] }>('changed');
+      const times = r.at.map((t) => t - start);
       allTimes.push(...times);
       lastTimes.push(Math.max(...times));
       bytes.push(...r.bytes);
