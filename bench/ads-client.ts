@@ -32,7 +32,7 @@ function skim(buf: Buffer, delta: boolean): Skimmed {
       if (delta) bodies.push(bytes);
     } else if (field === 6 && delta) {
       out.removed++;
-      r.skip(r.uint32());
+      r.skipType(2); // length-delimited
     } else r.skipType(tag & 7);
   }
   // Only cluster and listener names are needed (to subscribe to their

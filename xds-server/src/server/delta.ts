@@ -8,14 +8,11 @@
 // two snapshots is computed once for all of them.
 import { TypeUrl, isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import type { EncodedResource, ResourceMap } from '../cache/resource.js';
-import type { Snapshot } from '../cache/snapshot.js';
 import { diffResources } from '../cache/snapshot-cache.js';
 import type { DeltaRequest, DeltaResponse } from './messages.js';
 import { NameSet } from './name-set.js';
-import { nodeInfo } from './node-info.js';
 import { PUSH_ORDER } from './order.js';
-import type { Outbox, StreamDeps } from './sotw.js';
-import type { StreamStatus } from './stream-status.js';
+import { AdsStream, type Outbox, type StreamDeps } from './stream.js';
 
 const EMPTY: ResourceMap = new Map();
 const MAX_RESPONSE_BYTES = 1 << 20;
@@ -37,25 +34,15 @@ interface TypeState {
 /** Types whose removals wait for the others: routes must stop naming a cluster before it goes. */
 const REMOVE_LAST: ReadonlySet<ResourceTypeUrl> = new Set([TypeUrl.Cluster, TypeUrl.Listener]);
 
-export class DeltaStream {
-  readonly status: StreamStatus;
-  private snapshot?: Snapshot;
-  private unwatch?: () => void;
+export class DeltaStream extends AdsStream<DeltaResponse> {
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
-  private nonce = 0;
 
-  constructor(
-    private readonly deps: StreamDeps,
-    private readonly out: Outbox<DeltaResponse>,
-  ) {
-    this.status = deps.registry.open('delta');
+  constructor(deps: StreamDeps, out: Outbox<DeltaResponse>) {
+    super(deps, out, 'delta');
   }
 
   request(req: DeltaRequest): void {
-    if (!this.status.node) {
-      if (!req.node?.id) throw new Error('the first DeltaDiscoveryRequest on a stream must carry node.id');
-      this.attach(req);
-    }
+    this.attach(req.node);
     const typeUrl = req.type_url;
     if (!isResourceTypeUrl(typeUrl)) {
       this.deps.log.warn('request for a type nodemesh does not serve', { node: this.status.node?.id, typeUrl });
@@ -88,17 +75,7 @@ export class DeltaStream {
         st.outstanding.delete(n);
         if (n === req.response_nonce) break;
       }
-      if (req.error_detail) {
-        this.deps.registry.nacked(this.status, typeUrl, {
-          version: answered,
-          nonce: req.response_nonce,
-          message: req.error_detail.message,
-          code: req.error_detail.code,
-          at: new Date().toISOString(),
-        });
-      } else {
-        this.deps.registry.acked(this.status, typeUrl, answered);
-      }
+      this.answered(typeUrl, answered, req.response_nonce, req.error_detail);
     }
 
     const subscribe = req.resource_names_subscribe;
@@ -128,28 +105,7 @@ export class DeltaStream {
     this.flush();
   }
 
-  drained(): void {
-    this.flush();
-  }
-
-  close(): void {
-    this.unwatch?.();
-    this.deps.registry.close(this.status);
-  }
-
-  private attach(req: DeltaRequest): void {
-    const info = nodeInfo(req.node!);
-    this.status.node = info;
-    this.status.group = this.deps.cache.nodeHash(info);
-    this.snapshot = this.deps.cache.getSnapshot(this.status.group);
-    this.unwatch = this.deps.cache.watch(this.status.group, (s) => {
-      this.snapshot = s;
-      this.flush();
-    });
-    this.deps.log.info('xds stream opened', { protocol: 'delta', node: info.id, group: this.status.group });
-  }
-
-  private flush(): void {
+  protected flush(): void {
     const snap = this.snapshot;
     if (!snap) return;
     for (const typeUrl of PUSH_ORDER) {

@@ -6,7 +6,8 @@ import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { DeltaStream } from './delta.js';
 import { adsServiceDefinition, type DeltaRequest, type DeltaResponse, type SotwRequest, type SotwResponse } from './messages.js';
-import { SotwStream, type StreamDeps } from './sotw.js';
+import { SotwStream } from './sotw.js';
+import type { StreamDeps } from './stream.js';
 
 export interface GrpcServerOptions extends StreamDeps {
   /** `unix:/path/to.sock` or `host:port` (port 0 picks a free one). */

@@ -3,14 +3,11 @@
 // responses), so protocol tests drive it with a fake stream.
 import { isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import type { EncodedResource, ResourceMap } from '../cache/resource.js';
-import type { Snapshot } from '../cache/snapshot.js';
-import { diffResources, type SnapshotCache } from '../cache/snapshot-cache.js';
-import type { Logger } from '../log.js';
+import { diffResources } from '../cache/snapshot-cache.js';
 import type { SotwRequest, SotwResponse } from './messages.js';
 import { NameSet } from './name-set.js';
-import { nodeInfo } from './node-info.js';
 import { isFullStateType, PUSH_ORDER } from './order.js';
-import type { StreamRegistry, StreamStatus } from './stream-status.js';
+import { AdsStream, type Outbox, type StreamDeps } from './stream.js';
 
 interface TypeState {
   wildcard: boolean;
@@ -23,42 +20,16 @@ interface TypeState {
   version?: string;
 }
 
-export interface StreamDeps {
-  cache: SnapshotCache;
-  registry: StreamRegistry;
-  log: Logger;
-}
-
-/**
- * Where a stream's responses go. `ready()` false means the transport is backed
- * up: the stream computes nothing until `drained()` is called, so a slow
- * client gets one coalesced update instead of a queue of stale ones.
- */
-export interface Outbox<R> {
-  ready(): boolean;
-  send(response: R): void;
-}
-
-export class SotwStream {
-  readonly status: StreamStatus;
-  private snapshot?: Snapshot;
-  private unwatch?: () => void;
+export class SotwStream extends AdsStream<SotwResponse> {
   private readonly types = new Map<ResourceTypeUrl, TypeState>();
-  private nonce = 0;
 
-  constructor(
-    private readonly deps: StreamDeps,
-    private readonly out: Outbox<SotwResponse>,
-  ) {
-    this.status = deps.registry.open('sotw');
+  constructor(deps: StreamDeps, out: Outbox<SotwResponse>) {
+    super(deps, out, 'sotw');
   }
 
   /** Handles one request; throws an Error with a message for the client on protocol violations. */
   request(req: SotwRequest): void {
-    if (!this.status.node) {
-      if (!req.node?.id) throw new Error('the first DiscoveryRequest on a stream must carry node.id');
-      this.attach(req);
-    }
+    this.attach(req.node);
     const typeUrl = req.type_url;
     if (!isResourceTypeUrl(typeUrl)) {
       this.deps.log.warn('request for a type nodemesh does not serve', { node: this.status.node?.id, typeUrl });
@@ -73,17 +44,8 @@ export class SotwStream {
       // A request answering an older response is stale: a newer response is on
       // its way and this one's ACK/NACK and subscription are superseded.
       if (req.response_nonce !== st.nonce) return;
-      if (req.error_detail) {
-        this.deps.registry.nacked(this.status, typeUrl, {
-          version: st.version ?? '',
-          nonce: req.response_nonce,
-          message: req.error_detail.message,
-          code: req.error_detail.code,
-          at: new Date().toISOString(),
-        });
-      } else {
-        this.deps.registry.acked(this.status, typeUrl, req.version_info);
-      }
+      // A NACK carries the last accepted version; the rejected one is ours.
+      this.answered(typeUrl, req.error_detail ? (st.version ?? '') : req.version_info, req.response_nonce, req.error_detail);
     }
 
     const names = req.resource_names;
@@ -102,28 +64,7 @@ export class SotwStream {
     this.flush();
   }
 
-  drained(): void {
-    this.flush();
-  }
-
-  close(): void {
-    this.unwatch?.();
-    this.deps.registry.close(this.status);
-  }
-
-  private attach(req: SotwRequest): void {
-    const info = nodeInfo(req.node!);
-    this.status.node = info;
-    this.status.group = this.deps.cache.nodeHash(info);
-    this.snapshot = this.deps.cache.getSnapshot(this.status.group);
-    this.unwatch = this.deps.cache.watch(this.status.group, (s) => {
-      this.snapshot = s;
-      this.flush();
-    });
-    this.deps.log.info('xds stream opened', { protocol: 'sotw', node: info.id, group: this.status.group });
-  }
-
-  private flush(): void {
+  protected flush(): void {
     const snap = this.snapshot;
     if (!snap) return;
     for (const typeUrl of PUSH_ORDER) {
