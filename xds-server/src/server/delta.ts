@@ -175,9 +175,13 @@ export class DeltaStream extends AdsStream<DeltaResponse> {
       if (r && r.version !== has && subscribed(name)) changed.set(name, r);
       else if (!r) removed.add(name);
     }
+    // A newly subscribed name that does not exist is answered in
+    // removed_resources: that is how Delta tells a client "no such resource"
+    // instead of leaving it to wait out its initial fetch timeout.
     for (const name of st.fresh) {
       const r = current.get(name);
       if (r) changed.set(name, r);
+      else removed.add(name);
     }
     st.fresh.clear();
     st.base = current;

@@ -209,6 +209,21 @@ describe('Delta stream', () => {
     s.close();
   });
 
+  it('answers a subscription to a resource that does not exist in removed_resources', () => {
+    const { publish, deps } = setup();
+    publish([a()]);
+    const c = checker<DeltaResponse>();
+    const s = new DeltaStream(deps, c.sink);
+    s.request({ node: NODE, type_url: TypeUrl.Cluster, resource_names_subscribe: [], resource_names_unsubscribe: [], initial_resource_versions: {}, response_nonce: '', error_detail: null } as never);
+    c.take();
+    s.request({ type_url: TypeUrl.ClusterLoadAssignment, resource_names_subscribe: [CA, 'no-such-cluster'], resource_names_unsubscribe: [], initial_resource_versions: {}, response_nonce: '', error_detail: null } as never);
+    const [r, ...rest] = c.take();
+    assert.equal(rest.length, 0);
+    assert.deepEqual(names(r!), [CA]);
+    assert.deepEqual(r!.removed_resources, ['no-such-cluster']);
+    s.close();
+  });
+
   it('tracks ACK and NACK by nonce', () => {
     const { publish, deps, registry } = setup();
     publish([a()]);
