@@ -7,6 +7,8 @@ import type { Registry } from 'prom-client';
 
 export interface AdminHandlers {
   registry: Registry;
+  /** Refreshes gauges that are read rather than pushed. */
+  beforeScrape?: () => void;
   status(): unknown;
   ready(): boolean;
   configDump(profile: string): unknown;
@@ -31,6 +33,7 @@ export class AdminServer {
       if (req.method !== 'GET') return json(405, { error: 'GET only' });
       switch (url.pathname) {
         case '/metrics':
+          this.handlers.beforeScrape?.();
           this.handlers.registry.metrics().then(
             (text) => {
               res.writeHead(200, { 'content-type': this.handlers.registry.contentType });

@@ -12,7 +12,7 @@ import { XdsMetrics } from './metrics.js';
 import { profileNodeHash } from './node-hash.js';
 import { FileProvider } from './provider/file/index.js';
 import { SnapshotPublisher, type PublishOutcome } from './publisher.js';
-import { XdsGrpcServer } from './server/grpc-server.js';
+import { FlowControl, XdsGrpcServer } from './server/grpc-server.js';
 import { StreamRegistry } from './server/stream-status.js';
 import { translateResources } from './translate/kubernetes/index.js';
 import type { Profile } from './xds/translator.js';
@@ -71,8 +71,14 @@ export class ControlPlane {
     this.provider = new FileProvider({ dir: opts.configDir, logger: (o) => this.log.info('file provider', o), debounceMs: opts.debounceMs ?? 100 });
     this.grpc = new XdsGrpcServer({ cache: this.cache, registry: this.registry, log: this.log, listen: opts.listen });
     if (opts.admin) {
+      const metrics = this.metrics;
       this.admin = new AdminServer({
-        registry: this.metrics.registry,
+        registry: metrics.registry,
+        beforeScrape: () => {
+          const f = FlowControl.stats();
+          metrics.sendQueueBytes.set(f.inflightBytes);
+          metrics.streamsWaiting.set(f.waitingStreams);
+        },
         status: () => this.status(),
         ready: () => this.publisher.version() !== undefined,
         configDump: (p) => this.configDump(p),

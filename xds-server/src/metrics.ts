@@ -57,6 +57,17 @@ export class XdsMetrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5],
     registers: [this.registry],
   });
+  /** Filled at scrape time by whoever owns the flow control (the gRPC server). */
+  readonly sendQueueBytes = new client.Gauge({
+    name: 'nodemesh_xds_send_queue_bytes',
+    help: 'Bytes of discovery responses queued for sending, server-wide (bounded by the send budget)',
+    registers: [this.registry],
+  });
+  readonly streamsWaiting = new client.Gauge({
+    name: 'nodemesh_xds_streams_waiting_for_send_budget',
+    help: 'Streams with updates held back until queued bytes drain (slow clients, or many pushes at once)',
+    registers: [this.registry],
+  });
   readonly configErrors = new client.Gauge({
     name: 'nodemesh_config_errors',
     help: 'Invalid configuration objects currently reported',

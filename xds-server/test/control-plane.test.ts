@@ -42,7 +42,10 @@ describe('control plane last-good behaviour', () => {
     assert.equal(cp.publisher.version(), version, 'nothing was republished');
     assert.ok(clusters().includes('outbound|80||web.default.svc.cluster.local'), 'the last valid version is still served');
     const res = await fetch(`http://${cp.addresses.admin}/metrics`);
-    assert.match(await res.text(), /nodemesh_config_errors\{severity="error"\} 1/);
+    const text = await res.text();
+    assert.match(text, /nodemesh_config_errors\{severity="error"\} 1/);
+    assert.match(text, /nodemesh_xds_send_queue_bytes \d+/);
+    assert.match(text, /nodemesh_xds_streams_waiting_for_send_budget \d+/);
 
     dir.write('web.yaml', web(8080));
     await waitFor('the fix to be published', () => clusters().includes('outbound|8080||web.default.svc.cluster.local'));

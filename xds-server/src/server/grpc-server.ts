@@ -66,6 +66,8 @@ export class XdsGrpcServer {
 
   async stop(): Promise<void> {
     for (const s of this.open) s.close();
+    // Leave no socket file behind for the next start (or a reader) to trip on.
+    for (const addr of this.opts.listen) if (addr.startsWith('unix:')) rmSync(addr.slice('unix:'.length), { force: true });
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.server.forceShutdown();
