@@ -11,12 +11,8 @@ import { ControlPlane } from '../../xds-server/src/control-plane.js';
 import { createLogger } from '../../xds-server/src/log.js';
 import { loadDirectory } from '../../xds-server/src/provider/file/index.js';
 import { translateResources } from '../../xds-server/src/translate/kubernetes/index.js';
-
-const identity = (b: Buffer) => b;
-const WHO = '/nodemesh.demo.Echo/Who';
-const echoService = {
-  Who: { path: WHO, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
-} satisfies grpc.ServiceDefinition;
+import { grpcXdsBootstrap } from '../../node-proxy/src/bootstrap.js';
+import { callWho, EchoClient, startEchoBackend, type EchoBackend } from './echo.js';
 
 export interface DemoFlags {
   config: string;
@@ -35,7 +31,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
 
   const loaded = await loadDirectory(flags.config);
   const { model } = translateResources(loaded.resources, { trustDomain: 'cluster.local', clusterDomain: 'cluster.local' });
-  const servers: grpc.Server[] = [];
+  const servers: EchoBackend[] = [];
   const targets: string[] = [];
   for (const svc of model.services)
     for (const port of svc.ports) {
@@ -44,23 +40,17 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
       for (const ep of svc.endpoints) {
         const p = ep.ports[port.name];
         if (!p || !ep.address.startsWith('127.')) continue;
-        const server = new grpc.Server();
-        const name = ep.source.name;
-        server.addService(echoService, { Who: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(name)) });
-        await new Promise<void>((resolve, reject) =>
-          server.bindAsync(`${ep.address}:${p}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())),
-        );
-        servers.push(server);
+        servers.push(await startEchoBackend(ep.source.name, ep.address, p));
       }
     }
 
-  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
-    xds_servers: [{ server_uri: cp.addresses.xds.find((a) => !a.startsWith('unix:')), channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: { id: 'demo-proxyless-client', locality: { region: 'local', zone: 'zone-a' } },
+  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = grpcXdsBootstrap({
+    xdsAddress: cp.addresses.xds.find((a) => !a.startsWith('unix:'))!,
+    nodeId: 'demo-proxyless-client',
+    locality: { region: 'local', zone: 'zone-a' },
   });
   xds.register();
-  const Client = grpc.makeGenericClientConstructor(echoService, 'Echo');
-  const clients = targets.map((t) => ({ target: t, client: new Client(`xds:///${t}`, grpc.credentials.createInsecure()) }));
+  const clients = targets.map((t) => ({ target: t, client: new EchoClient(`xds:///${t}`, grpc.credentials.createInsecure()) }));
 
   console.log(`nodemesh demo mesh is running
   config       ${flags.config} (watched: edit a weight or a Workload and save)
@@ -76,17 +66,14 @@ Ctrl-C stops everything.
     for (const { target, client } of clients) {
       const counts = new Map<string, number>();
       let failed = 0;
-      await Promise.all(
-        Array.from({ length: 100 }, () =>
-          new Promise<void>((resolve) =>
-            client.makeUnaryRequest(WHO, identity, identity, Buffer.alloc(0), { deadline: Date.now() + 2000 }, (err: grpc.ServiceError | null, res?: Buffer) => {
-              if (err) failed++;
-              else counts.set(res!.toString(), (counts.get(res!.toString()) ?? 0) + 1);
-              resolve();
-            }),
-          ),
-        ),
-      );
+      // One after another, as the tests measure: the split then reflects the
+      // weights, not which connections happened to be ready first.
+      for (let i = 0; i < 100; i++) {
+        await callWho(client, 2000).then(
+          (who) => void counts.set(who, (counts.get(who) ?? 0) + 1),
+          () => void failed++,
+        );
+      }
       const shares = [...counts].sort().map(([k, n]) => `${k} ${n}%`).join('  ');
       console.log(`${new Date().toISOString().slice(11, 19)} ${target} version ${cp.publisher.version()}: ${shares}${failed ? `  failed ${failed}` : ''}`);
     }
@@ -96,7 +83,7 @@ Ctrl-C stops everything.
     clearInterval(timer);
     for (const c of clients) c.client.close();
     await cp.stop();
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.tryShutdown(() => r()))));
+    await Promise.all(servers.map((s) => s.stop()));
     process.exit(0);
   };
   process.once('SIGINT', stop);

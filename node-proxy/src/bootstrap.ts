@@ -78,3 +78,15 @@ function splitHostPort(a: string): [string, number] {
   const i = a.lastIndexOf(':');
   return [a.slice(0, i).replace(/^\[|\]$/g, ''), Number(a.slice(i + 1))];
 }
+
+/**
+ * The bootstrap of a proxyless gRPC client (gRFC A27): nodemesh's xDS server
+ * over plaintext, and the node's identity. gRPC reads it from
+ * GRPC_XDS_BOOTSTRAP_CONFIG (or a file named by GRPC_XDS_BOOTSTRAP).
+ */
+export function grpcXdsBootstrap(o: { xdsAddress: string; nodeId: string; locality?: { region?: string; zone?: string } }): string {
+  return JSON.stringify({
+    xds_servers: [{ server_uri: o.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: { id: o.nodeId, locality: o.locality ?? {} },
+  });
+}

@@ -55,6 +55,7 @@ export class ControlPlane {
   private readonly admin?: AdminServer;
   private configErrors: ConfigError[] = [];
   private translationErrors: ConfigError[] = [];
+  private logged = new Set<string>();
   private unsubscribe: (() => void)[] = [];
   addresses: { xds: string[]; admin?: string } = { xds: [] };
 
@@ -125,7 +126,16 @@ export class ControlPlane {
     this.configErrors = configErrors;
     this.translationErrors = translationErrors;
     const all = [...configErrors, ...translationErrors];
-    for (const e of all) (e.severity === 'error' ? this.log.error : this.log.warn)('invalid configuration', { error: formatConfigError(e) });
+    // Each problem is logged when it appears, not again on every later
+    // publish: a directory with many broken files would drown the log.
+    const now = new Set<string>();
+    for (const e of all) {
+      const line = formatConfigError(e);
+      now.add(line);
+      if (!this.logged.has(line)) (e.severity === 'error' ? this.log.error : this.log.warn)('invalid configuration', { error: line });
+    }
+    for (const line of this.logged) if (!now.has(line)) this.log.info('configuration problem resolved', { error: line });
+    this.logged = now;
     this.metrics.configErrors.set({ severity: 'error' }, all.filter((e) => e.severity === 'error').length);
     this.metrics.configErrors.set({ severity: 'warning' }, all.filter((e) => e.severity === 'warning').length);
   }

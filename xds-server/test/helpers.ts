@@ -1,61 +1,15 @@
-// Real gRPC backends and config directories for integration tests.
+// Real gRPC backends (the demo's echo service) and config directories for integration tests.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { callWho, startEchoBackend, type EchoBackend } from '../../cli/src/echo.js';
 
-const identity = (b: Buffer) => b;
+export { callWho, EchoClient, type EchoBackend as Backend } from '../../cli/src/echo.js';
 
-/** A unary method with raw bytes in and out: no proto needed for a test echo service. */
-export const echoService = {
-  Who: {
-    path: '/nodemesh.test.Echo/Who',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-} satisfies grpc.ServiceDefinition;
-
-export const EchoClient = grpc.makeGenericClientConstructor(echoService, 'Echo');
-
-export interface Backend {
-  name: string;
-  address: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** A real gRPC server on `address` that answers every call with its name. */
-export async function startBackend(name: string, address: string): Promise<Backend> {
-  const server = new grpc.Server();
-  server.addService(echoService, {
-    Who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(name)),
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${address}:0`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-  );
-  return {
-    name,
-    address,
-    port,
-    stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
-  };
-}
-
-export function callWho(client: grpc.Client, deadlineMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(
-      echoService.Who.path,
-      identity,
-      identity,
-      Buffer.alloc(0),
-      { deadline: Date.now() + deadlineMs },
-      (err: grpc.ServiceError | null, res?: Buffer) => (err ? reject(err) : resolve(res!.toString())),
-    ),
-  );
+/** A real gRPC echo server on `address` (any free port) that answers with its name. */
+export function startBackend(name: string, address: string): Promise<EchoBackend> {
+  return startEchoBackend(name, address);
 }
 
 /** Makes `n` sequential calls and counts answers per backend name. */

@@ -6,7 +6,7 @@
 // subscribed since the last push. So a thousand streams cost a thousand small
 // overlays, not a thousand copies of the resource set, and the diff between
 // two snapshots is computed once for all of them.
-import { TypeUrl, isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
+import { TypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import type { EncodedResource, ResourceMap } from '../cache/resource.js';
 import { diffResources } from '../cache/snapshot-cache.js';
 import type { DeltaRequest, DeltaResponse } from './messages.js';
@@ -21,7 +21,7 @@ interface TypeState {
   wildcard: boolean;
   names: NameSet;
   base: ResourceMap;
-  /** name → version the client has (null: has none), overriding `base`. */
+  /** name → version the client announced on reconnect, overriding `base`. */
   overlay: Map<string, string>;
   /** Names subscribed since the last push that the client must be sent even if unchanged. */
   fresh: NameSet;
@@ -42,12 +42,8 @@ export class DeltaStream extends AdsStream<DeltaResponse> {
   }
 
   request(req: DeltaRequest): void {
-    this.attach(req.node);
-    const typeUrl = req.type_url;
-    if (!isResourceTypeUrl(typeUrl)) {
-      this.deps.log.warn('request for a type nodemesh does not serve', { node: this.status.node?.id, typeUrl });
-      return;
-    }
+    const typeUrl = this.begin(req);
+    if (!typeUrl) return;
     let st = this.types.get(typeUrl);
     const first = !st;
     if (!st) {

@@ -1,7 +1,7 @@
 // One State-of-the-World ADS stream: subscriptions, nonces, ACK/NACK, and
 // pushing new snapshot versions. Transport-free (an Outbox receives the
 // responses), so protocol tests drive it with a fake stream.
-import { isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
+import { type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import type { EncodedResource, ResourceMap } from '../cache/resource.js';
 import { diffResources } from '../cache/snapshot-cache.js';
 import type { SotwRequest, SotwResponse } from './messages.js';
@@ -29,12 +29,8 @@ export class SotwStream extends AdsStream<SotwResponse> {
 
   /** Handles one request; throws an Error with a message for the client on protocol violations. */
   request(req: SotwRequest): void {
-    this.attach(req.node);
-    const typeUrl = req.type_url;
-    if (!isResourceTypeUrl(typeUrl)) {
-      this.deps.log.warn('request for a type nodemesh does not serve', { node: this.status.node?.id, typeUrl });
-      return;
-    }
+    const typeUrl = this.begin(req);
+    if (!typeUrl) return;
     let st = this.types.get(typeUrl);
     const first = !st;
     st ??= { wildcard: false, names: new NameSet(), added: new NameSet() };

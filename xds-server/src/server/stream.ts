@@ -3,7 +3,7 @@
 // recording ACKs and NACKs.
 import type { Node__Output } from '../../../api/src/generated/envoy/config/core/v3/Node.js';
 import type { Status__Output } from '../../../api/src/generated/google/rpc/Status.js';
-import type { ResourceTypeUrl } from '../../../api/src/type-urls.js';
+import { isResourceTypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import type { SnapshotCache } from '../cache/snapshot-cache.js';
 import type { Logger } from '../log.js';
@@ -52,8 +52,21 @@ export abstract class AdsStream<R> {
     this.deps.registry.close(this.status);
   }
 
+  /**
+   * What every request starts with: bind the stream to its node (first
+   * request) and check the type. Returns the type, or undefined for one
+   * nodemesh does not serve (logged; the client waits, as with any server
+   * that lacks the type).
+   */
+  protected begin(req: { node: Node__Output | null; type_url: string }): ResourceTypeUrl | undefined {
+    this.attach(req.node);
+    if (isResourceTypeUrl(req.type_url)) return req.type_url;
+    this.deps.log.warn('request for a type nodemesh does not serve', { node: this.status.node?.id, typeUrl: req.type_url });
+    return undefined;
+  }
+
   /** Binds the stream to its node on the first request; throws if that request names no node. */
-  protected attach(node: Node__Output | null): void {
+  private attach(node: Node__Output | null): void {
     if (this.status.node) return;
     if (!node?.id) throw new Error(`the first request on a ${this.status.protocol} stream must carry node.id`);
     const info = nodeInfo(node);
