@@ -1,6 +1,7 @@
 // The nodemesh command line.
 import { Command, Option } from 'commander';
 import { runDemo } from './demo.js';
+import { runNodeProxy } from './node-proxy.js';
 import { runStatus } from './status.js';
 import { runValidate } from './validate.js';
 import { runXdsServer } from './xds-server.js';
@@ -21,6 +22,19 @@ program
   .option('--outbound <host:port>', "node proxy's capture listener", '127.0.0.1:15001')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(runXdsServer);
+
+program
+  .command('node-proxy')
+  .description("run this node's proxy: Envoy under supervision, or the embedded engine, programmed over ADS by the xds-server")
+  .addOption(new Option('--engine <engine>', 'which proxy runs: auto picks Envoy when it is on PATH').choices(['envoy', 'embedded', 'auto']).default('auto'))
+  .option('--xds <addr>', 'ADS address of the xds-server: unix:/path or host:port', 'unix:/run/nodemesh/xds.sock')
+  .option('--node-id <id>', 'xDS node id (default: the host name)', '')
+  .option('--cluster <name>', 'xDS node cluster', 'nodemesh')
+  .option('--zone <zone>', 'locality zone of this node')
+  .option('--admin <host:port>', 'admin endpoint (/ready, /stats/prometheus, /config_dump)', '127.0.0.1:15000')
+  .option('--drain-time-s <s>', 'how long connections of a changed or removed listener may finish', '600')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+  .action(runNodeProxy);
 
 program
   .command('validate')

@@ -25,6 +25,12 @@ export interface XdsClientOptions {
   log: Logger;
   /** Reasons the engine cannot honour a resource; empty when it can. */
   validate?: (typeUrl: ResourceTypeUrl, name: string, message: Record<string, unknown>) => string[];
+  /**
+   * Reasons the response as a whole cannot be applied, once every resource
+   * passed `validate`: `incoming` maps each changed name to its message and
+   * each removed name to undefined (listeners must build as a set).
+   */
+  validateResponse?: (typeUrl: ResourceTypeUrl, incoming: ReadonlyMap<string, Record<string, unknown> | undefined>) => string[];
 }
 
 export interface StoredResource {
@@ -51,6 +57,7 @@ export class DeltaXdsClient {
   /** Names subscribed on the current stream, for the by-name types. */
   private readonly subscribed = new Map<ResourceTypeUrl, Set<string>>();
   private readonly listeners = new Set<(typeUrl: ResourceTypeUrl) => void>();
+  private readonly receivedTypes = new Set<ResourceTypeUrl>();
   private client?: grpc.Client;
   private stream?: Duplex;
   private stopped = false;
@@ -72,6 +79,19 @@ export class DeltaXdsClient {
     clearTimeout(this.retryTimer);
     this.stream?.cancel();
     this.client?.close();
+  }
+
+  /** Whether a response of this type was ever accepted. */
+  received(typeUrl: ResourceTypeUrl): boolean {
+    return this.receivedTypes.has(typeUrl);
+  }
+
+  /** For endpoints and routes: how many subscribed names have not arrived yet. */
+  pendingSubscriptions(): number[] {
+    return [TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration].map((t) => {
+      const have = this.resources(t);
+      return [...(this.subscribed.get(t) ?? [])].filter((n) => !have.has(n)).length;
+    });
   }
 
   resources(typeUrl: ResourceTypeUrl): ReadonlyMap<string, StoredResource> {
@@ -122,6 +142,11 @@ export class DeltaXdsClient {
         problems.push(`${res.name}: cannot decode: ${(err as Error).message}`);
       }
     }
+    if (!problems.length && this.opts.validateResponse) {
+      const incoming = new Map<string, Record<string, unknown> | undefined>(decoded.map(([n, r]) => [n, r.message]));
+      for (const n of r.removed_resources) incoming.set(n, undefined);
+      problems.push(...this.opts.validateResponse(typeUrl, incoming));
+    }
     if (problems.length) {
       const message = problems.join('; ');
       this.lastNack = { typeUrl, message };
@@ -131,6 +156,7 @@ export class DeltaXdsClient {
     }
     let store = this.store.get(typeUrl);
     if (!store) this.store.set(typeUrl, (store = new Map()));
+    this.receivedTypes.add(typeUrl);
     for (const [name, res] of decoded) store.set(name, res);
     for (const name of r.removed_resources) store.delete(name);
     this.stream?.write({ type_url: typeUrl, response_nonce: r.nonce });
@@ -142,6 +168,7 @@ export class DeltaXdsClient {
   private resubscribe(): void {
     this.sync(TypeUrl.ClusterLoadAssignment, edsNames(this.resources(TypeUrl.Cluster)));
     this.sync(TypeUrl.RouteConfiguration, rdsNames(this.resources(TypeUrl.Listener)));
+    this.sync(TypeUrl.Secret, sdsNames([...this.resources(TypeUrl.Cluster).values(), ...this.resources(TypeUrl.Listener).values()]));
   }
 
   private sync(typeUrl: ResourceTypeUrl, wanted: Set<string>): void {
@@ -191,4 +218,35 @@ function rdsNames(listeners: ReadonlyMap<string, StoredResource>): Set<string> {
     fromAny((message.api_listener as { api_listener?: unknown } | undefined)?.api_listener);
   }
   return out;
+}
+
+const TLS_CONTEXTS = new Set([
+  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+]);
+
+/** SDS secret names that clusters' and listeners' TLS transport sockets refer to. */
+function sdsNames(resources: StoredResource[]): Set<string> {
+  const out = new Set<string>();
+  const fromSocket = (ts: unknown) => {
+    const a = (ts as { typed_config?: { type_url?: string; value?: Buffer } } | undefined)?.typed_config;
+    if (!a?.type_url || !TLS_CONTEXTS.has(a.type_url) || !a.value) return;
+    const ctx = decodeMessage(messageName(a.type_url), a.value) as { common_tls_context?: CommonTls };
+    const c = ctx.common_tls_context;
+    for (const s of c?.tls_certificate_sds_secret_configs ?? []) if (s.name) out.add(s.name);
+    const v = c?.validation_context_sds_secret_config?.name ?? c?.combined_validation_context?.validation_context_sds_secret_config?.name;
+    if (v) out.add(v);
+  };
+  for (const { message } of resources) {
+    fromSocket(message.transport_socket);
+    const chains = [...((message.filter_chains as unknown[]) ?? []), message.default_filter_chain].filter(Boolean) as { transport_socket?: unknown }[];
+    for (const chain of chains) fromSocket(chain.transport_socket);
+  }
+  return out;
+}
+
+interface CommonTls {
+  tls_certificate_sds_secret_configs?: { name?: string }[];
+  validation_context_sds_secret_config?: { name?: string };
+  combined_validation_context?: { validation_context_sds_secret_config?: { name?: string } };
 }

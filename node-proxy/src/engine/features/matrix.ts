@@ -1,0 +1,54 @@
+// The allowlist as a Markdown feature matrix: one row per implemented field
+// (or per message, for messages read whole or that must be empty).
+import type { Enum, Type } from 'protobufjs';
+import { envoyRoot } from '../../../../api/src/protos.js';
+import { ALLOWLIST, messageOfKey, type Allowlist, type FieldRule } from './allowlist.js';
+import { ensureFeatureProtos } from './protos.js';
+
+const NO_TEST = 'no test yet';
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function short(name: string): string {
+  return name.slice(name.lastIndexOf('.', name.indexOf('#') < 0 ? undefined : name.indexOf('#')) + 1);
+}
+
+function fieldType(message: string, field: string): Type | Enum | null {
+  const f = envoyRoot().lookupType(message).fields[field];
+  if (!f) return null;
+  f.resolve();
+  return f.resolvedType;
+}
+
+function allowed(allowlist: Allowlist, key: string, field: string, rule: FieldRule): string {
+  const parts: string[] = [];
+  if (rule.enum) parts.push(rule.enum.join(', '));
+  if (rule.keys) parts.push(`keys: ${rule.keys.join(', ')}`);
+  if (rule.extensions) parts.push(`extensions: ${rule.extensions.join(', ')}`);
+  if (!rule.enum && !rule.extensions) {
+    const t = fieldType(messageOfKey(key), field);
+    const target = t && !('values' in t) ? (rule.rule ?? t.fullName.slice(1)) : undefined;
+    // Plain data read whole (Duration, wrappers) is named, not expanded.
+    if (target) parts.push(allowlist[target]?.anyField ? short(target) : `fields of ${short(target)}`);
+  }
+  if (rule.value) parts.push(rule.value.describe);
+  if (rule.note) parts.push(rule.note);
+  return parts.join('; ') || 'any value';
+}
+
+/** The Markdown table: message, field, allowed values/extensions, proof. */
+export function renderMatrix(allowlist: Allowlist = ALLOWLIST): string {
+  ensureFeatureProtos();
+  const rows = ['| Message | Field | Allowed | Proof |', '| --- | --- | --- | --- |'];
+  const row = (...cells: string[]) => rows.push(`| ${cells.map(cell).join(' | ')} |`);
+  for (const [key, rule] of Object.entries(allowlist)) {
+    const msg = `\`${key}\``;
+    const fields = Object.entries(rule.fields ?? {});
+    if (rule.anyField) row(msg, '*', ['every field', rule.note].filter(Boolean).join('; '), rule.proof ?? NO_TEST);
+    else if (fields.length === 0) row(msg, '—', ['must be empty', rule.note].filter(Boolean).join('; '), rule.proof ?? NO_TEST);
+    for (const [f, fr] of fields) row(msg, `\`${f}\``, allowed(allowlist, key, f, fr), fr.proof ?? rule.proof ?? NO_TEST);
+  }
+  return `${rows.join('\n')}\n`;
+}

@@ -1,0 +1,54 @@
+// Value rules of the allowlist: values of an allowed field that the engine
+// still cannot honour. Each returns the reason, or undefined when it can.
+
+export interface ValueRule {
+  /** What is allowed, for the feature matrix. */
+  describe: string;
+  check(value: unknown): string | undefined;
+}
+
+const NOT_IMPLEMENTED = 'is not implemented by the embedded engine';
+
+/** The substitution formatter operators the engine expands in header values. */
+export const HEADER_FORMATTER_OPERATORS: readonly string[] = [
+  'DOWNSTREAM_REMOTE_ADDRESS',
+  'DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT',
+  'UPSTREAM_REMOTE_ADDRESS',
+  'PROTOCOL',
+  'HOSTNAME',
+  'START_TIME',
+];
+
+// Envoy's operator syntax: %NAME%, %NAME(args)% and %NAME(args):LEN%.
+const OPERATOR = /%([A-Za-z0-9_]*)(\([^)]*\))?(:[0-9]+)?%/y;
+
+/** Every formatter operator in `value` the engine does not expand, or why it cannot be parsed. */
+export function headerValueProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const bad: string[] = [];
+  for (let i = value.indexOf('%'); i >= 0; i = value.indexOf('%', i)) {
+    if (value[i + 1] === '%') {
+      i += 2;
+      continue;
+    }
+    OPERATOR.lastIndex = i;
+    const m = OPERATOR.exec(value);
+    if (!m) return `header value ${JSON.stringify(value)}: unterminated formatter operator at offset ${i} (write %% for a literal %)`;
+    if (m[2] !== undefined || m[3] !== undefined || !HEADER_FORMATTER_OPERATORS.includes(m[1]!)) bad.push(m[0]);
+    i = OPERATOR.lastIndex;
+  }
+  if (bad.length === 0) return undefined;
+  const supported = HEADER_FORMATTER_OPERATORS.map((o) => `%${o}%`).join(', ');
+  return `header value ${JSON.stringify(value)}: formatter operator ${bad.join(', ')} ${NOT_IMPLEMENTED} (supported: ${supported}, %% for a literal %)`;
+}
+
+export const HEADER_VALUE: ValueRule = {
+  describe: `no formatter operator except ${HEADER_FORMATTER_OPERATORS.map((o) => `%${o}%`).join(', ')} (%% for a literal %)`,
+  check: headerValueProblem,
+};
+
+/** Envoy's priority levels: the engine load-balances within priority 0 only, with no failover. */
+export const PRIORITY_ZERO: ValueRule = {
+  describe: 'must be 0',
+  check: (v) => (v === undefined || v === 0 || v === '0' ? undefined : `priority ${String(v)} ${NOT_IMPLEMENTED} (only 0)`),
+};

@@ -1,0 +1,315 @@
+// Listeners: binds the ones with bind_to_port, hands redirected connections to
+// the listener of their original destination (use_original_dst), chooses a
+// filter chain and runs it. A changed listener keeps its socket (when the
+// address is unchanged) so no connection attempt is refused during an update;
+// the old filter chains drain: connections they already hold finish, new
+// connections get the new chains — as Envoy's listener manager does.
+import net from 'node:net';
+import type { Logger } from '../../../../xds-server/src/log.js';
+import type { Stats } from '../stats.js';
+import type { Decoded } from '../types.js';
+import { parseClientHello } from './client-hello.js';
+import type { CompiledChain, DownstreamConnection } from './connection.js';
+import { compileChainMatch, selectChain, type ChainMatch, type ConnectionFacts } from './filter-chain-match.js';
+import { originalDst, type OriginalDst } from './original-dst.js';
+
+/** Builds a chain's filters; throws with a reason the listener cannot be built. */
+export type ChainFactory = (chain: Decoded, listener: string) => CompiledChain;
+
+interface CompiledListener {
+  name: string;
+  address: string;
+  port: number;
+  bindToPort: boolean;
+  useOriginalDst: boolean;
+  originalDstFilter: boolean;
+  tlsInspector: boolean;
+  inspectTimeoutMs: number;
+  continueOnInspectTimeout: boolean;
+  matches: ChainMatch[];
+  chains: CompiledChain[];
+  defaultChain?: CompiledChain;
+  /** The decoded resource, to tell an unchanged listener from a changed one. */
+  source: string;
+}
+
+interface ActiveListener {
+  config: CompiledListener;
+  server?: net.Server;
+}
+
+const ORIGINAL_DST = 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst';
+const TLS_INSPECTOR = 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
+
+export interface ListenerManagerOptions {
+  stats: Stats;
+  log: Logger;
+  chainFactory: ChainFactory;
+  /** How long draining chains keep their connections before they are closed (Envoy's --drain-time-s). */
+  drainTimeMs: number;
+}
+
+export class ListenerManager {
+  private readonly active = new Map<string, ActiveListener>();
+  private nextConnId = 1;
+  private readonly drainTimers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly opts: ListenerManagerOptions) {}
+
+  /** Bound addresses by listener name (port 0 resolved), for tests and status. */
+  addresses(): Map<string, { address: string; port: number }> {
+    const out = new Map<string, { address: string; port: number }>();
+    for (const [name, l] of this.active) {
+      const a = l.server?.address();
+      if (a && typeof a === 'object') out.set(name, { address: a.address, port: a.port });
+    }
+    return out;
+  }
+
+  /**
+   * Checks that every listener can be built (nothing is changed if one cannot);
+   * returns the reasons per listener.
+   */
+  compile(listeners: ReadonlyMap<string, Decoded>): { compiled: Map<string, CompiledListener>; problems: string[] } {
+    const compiled = new Map<string, CompiledListener>();
+    const problems: string[] = [];
+    for (const [name, l] of listeners) {
+      const source = JSON.stringify(l, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v));
+      const prev = this.active.get(name)?.config;
+      if (prev?.source === source) {
+        compiled.set(name, prev);
+        continue;
+      }
+      try {
+        compiled.set(name, this.compileListener(name, l, source));
+      } catch (err) {
+        problems.push(`${name}: ${(err as Error).message}`);
+      }
+    }
+    return { compiled, problems };
+  }
+
+  /** Applies a compiled set: binds new listeners, swaps changed ones, drains removed ones. Returns bind failures. */
+  async apply(compiled: Map<string, CompiledListener>): Promise<string[]> {
+    const failures: string[] = [];
+    for (const [name, old] of this.active) {
+      if (compiled.has(name)) continue;
+      this.active.delete(name);
+      old.server?.close();
+      this.drain(old.config);
+      this.opts.log.info('listener removed', { listener: name });
+    }
+    for (const [name, config] of compiled) {
+      const cur = this.active.get(name);
+      if (cur?.config === config) continue;
+      const sameSocket = cur && cur.config.bindToPort === config.bindToPort && cur.config.address === config.address && cur.config.port === config.port;
+      if (cur && sameSocket) {
+        const old = cur.config;
+        cur.config = config;
+        this.drain(old);
+        this.opts.log.info('listener updated', { listener: name });
+        continue;
+      }
+      if (cur) {
+        cur.server?.close();
+        this.drain(cur.config);
+      }
+      const entry: ActiveListener = { config };
+      if (config.bindToPort) {
+        try {
+          entry.server = await this.bind(entry);
+        } catch (err) {
+          failures.push(`${name}: cannot bind ${config.address}:${config.port}: ${(err as Error).message}`);
+          this.opts.stats.counter('envoy_listener_manager_listener_create_failure').inc();
+          continue;
+        }
+      }
+      this.active.set(name, entry);
+      this.opts.log.info(cur ? 'listener rebound' : 'listener added', { listener: name, address: `${config.address}:${config.port}`, bound: config.bindToPort });
+    }
+    this.opts.stats.gauge('envoy_listener_manager_total_listeners_active').set(this.active.size);
+    return failures;
+  }
+
+  /** Envoy's /drain_listeners: every connection is asked to finish (HTTP: Connection: close / GOAWAY). */
+  drainAll(): void {
+    for (const l of this.active.values()) for (const c of [...l.config.chains, l.config.defaultChain]) c?.terminal.drain();
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.drainTimers) clearTimeout(t);
+    const closing: Promise<void>[] = [];
+    for (const l of this.active.values()) {
+      if (l.server) closing.push(new Promise((r) => l.server!.close(() => r())));
+      for (const c of [...l.config.chains, l.config.defaultChain]) c?.terminal.close();
+    }
+    this.active.clear();
+    await Promise.all(closing);
+  }
+
+  private drain(config: CompiledListener): void {
+    const chains = [...config.chains, config.defaultChain].filter((c): c is CompiledChain => !!c);
+    for (const c of chains) c.terminal.drain();
+    const t = setTimeout(() => {
+      this.drainTimers.delete(t);
+      for (const c of chains) c.terminal.close();
+    }, this.opts.drainTimeMs);
+    t.unref();
+    this.drainTimers.add(t);
+  }
+
+  private compileListener(name: string, l: Decoded, source: string): CompiledListener {
+    const sa = (l.address as { socket_address?: { address?: string; port_value?: number } } | undefined)?.socket_address;
+    if (!sa) throw new Error('address.socket_address is required');
+    const filters = (l.listener_filters as { typed_config?: { type_url?: string } }[] | undefined) ?? [];
+    const chainsIn = (l.filter_chains as Decoded[] | undefined) ?? [];
+    const timeout = l.listener_filters_timeout as { seconds?: string; nanos?: number } | undefined;
+    return {
+      name,
+      address: sa.address ?? '0.0.0.0',
+      port: sa.port_value ?? 0,
+      bindToPort: (l.bind_to_port as { value?: boolean } | undefined)?.value ?? true,
+      useOriginalDst: (l.use_original_dst as { value?: boolean } | undefined)?.value ?? false,
+      originalDstFilter: filters.some((f) => f.typed_config?.type_url === ORIGINAL_DST),
+      tlsInspector: filters.some((f) => f.typed_config?.type_url === TLS_INSPECTOR),
+      inspectTimeoutMs: timeout ? Number(timeout.seconds ?? 0) * 1000 + (timeout.nanos ?? 0) / 1e6 : 15_000,
+      continueOnInspectTimeout: (l.continue_on_listener_filters_timeout as boolean | undefined) ?? false,
+      matches: chainsIn.map((c) => compileChainMatch(c.filter_chain_match as Decoded | undefined)),
+      chains: chainsIn.map((c, i) => this.opts.chainFactory(c, `${name}/${(c.name as string | undefined) || i}`)),
+      defaultChain: l.default_filter_chain ? this.opts.chainFactory(l.default_filter_chain as Decoded, `${name}/default`) : undefined,
+      source,
+    };
+  }
+
+  private bind(entry: ActiveListener): Promise<net.Server> {
+    const { address, port } = entry.config;
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.accept(entry, socket));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: address, port, backlog: 4096 }, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.opts.log.error('listener socket error', { listener: entry.config.name, error: err.message }));
+        resolve(server);
+      });
+    });
+  }
+
+  private accept(entry: ActiveListener, socket: net.Socket): void {
+    const config = entry.config;
+    const tags = { envoy_listener_address: `${config.address}_${config.port}` };
+    this.opts.stats.counter('envoy_listener_downstream_cx_total', tags).inc();
+    socket.on('error', () => {}); // reported by whoever owns the connection next
+    let od: OriginalDst | undefined;
+    let target = config;
+    if (config.originalDstFilter) {
+      od = originalDst(socket);
+      if (od && config.useOriginalDst) target = this.listenerFor(od) ?? config;
+    }
+    const facts: ConnectionFacts = {
+      destinationAddress: od?.address ?? stripV4Mapped(socket.localAddress ?? ''),
+      destinationPort: od?.port ?? socket.localPort ?? 0,
+      sourceAddress: stripV4Mapped(socket.remoteAddress ?? ''),
+      sourcePort: socket.remotePort ?? 0,
+      transportProtocol: 'raw_buffer',
+      applicationProtocols: [],
+    };
+    const run = () => this.runChain(target, socket, facts, od);
+    if (!target.tlsInspector) return run();
+    this.inspect(socket, target, facts, run);
+  }
+
+  /** The listener a redirected connection's original destination belongs to: exact address first, then a wildcard address on the port. */
+  private listenerFor(od: OriginalDst): CompiledListener | undefined {
+    let wildcard: CompiledListener | undefined;
+    for (const { config } of this.active.values()) {
+      if (config.port !== od.port) continue;
+      if (config.address === od.address) return config;
+      if (config.address === '0.0.0.0' || config.address === '::') wildcard ??= config;
+    }
+    return wildcard;
+  }
+
+  private inspect(socket: net.Socket, l: CompiledListener, facts: ConnectionFacts, run: () => void): void {
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.off('data', onData);
+      socket.pause();
+      if (buf.length) socket.unshift(buf);
+      this.opts.stats.counter('envoy_tls_inspector_read_timeout').inc();
+      if (l.continueOnInspectTimeout) run();
+      else socket.destroy();
+    }, l.inspectTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const info = parseClientHello(buf);
+      if (!info && buf.length < 65536) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      socket.unshift(buf);
+      if (info?.tls) {
+        facts.transportProtocol = 'tls';
+        facts.serverName = info.serverName;
+        facts.applicationProtocols = info.alpn;
+        this.opts.stats.counter(info.serverName ? 'envoy_tls_inspector_sni_found' : 'envoy_tls_inspector_sni_not_found').inc();
+      }
+      run();
+    };
+    socket.on('data', onData);
+    socket.resume();
+  }
+
+  private runChain(l: CompiledListener, socket: net.Socket, facts: ConnectionFacts, od: OriginalDst | undefined): void {
+    const idx = selectChain(l.matches, facts);
+    const chain = idx >= 0 ? l.chains[idx] : l.defaultChain;
+    if (!chain) {
+      this.opts.stats.counter('envoy_listener_no_filter_chain_match', { envoy_listener_address: `${l.address}_${l.port}` }).inc();
+      socket.destroy();
+      return;
+    }
+    const conn: DownstreamConnection = { id: this.nextConnId++, socket, facts, originalDst: od, listener: l.name, startMs: Date.now() };
+    if (chain.tls) {
+      const tlsSocket = chain.tls(socket);
+      if ('error' in tlsSocket) {
+        this.opts.log.warn('closing connection: TLS context unavailable', { listener: l.name, chain: chain.name, error: tlsSocket.error });
+        socket.destroy();
+        return;
+      }
+      tlsSocket.on('error', () => tlsSocket.destroy());
+      tlsSocket.once('secure', () => {
+        conn.socket = tlsSocket;
+        const cert = tlsSocket.getPeerCertificate();
+        conn.tls = { alpn: tlsSocket.alpnProtocol || undefined, peer: cert && Object.keys(cert).length ? peerIdentity(cert) : undefined };
+        this.startFilters(chain, conn);
+      });
+      socket.resume();
+      return;
+    }
+    this.startFilters(chain, conn);
+  }
+
+  private startFilters(chain: CompiledChain, conn: DownstreamConnection): void {
+    for (const check of chain.checks) {
+      if (!check(conn)) {
+        conn.socket.destroy();
+        return;
+      }
+    }
+    chain.terminal.handle(conn);
+  }
+}
+
+function stripV4Mapped(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+function peerIdentity(cert: import('node:tls').PeerCertificate): { uri: string[]; dns: string[]; subject: string } {
+  const alt = cert.subjectaltname ?? '';
+  const parts = alt ? alt.split(', ') : [];
+  const subject = cert.subject ? Object.entries(cert.subject).map(([k, v]) => `${k}=${String(v)}`).join(',') : '';
+  return {
+    uri: parts.filter((p) => p.startsWith('URI:')).map((p) => p.slice(4)),
+    dns: parts.filter((p) => p.startsWith('DNS:')).map((p) => p.slice(4)),
+    subject,
+  };
+}
