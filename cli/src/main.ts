@@ -53,11 +53,12 @@ program
 
 program
   .command('demo')
-  .description('run the local demo mesh: xds-server on DIR, real gRPC backends for loopback workloads, and proxyless gRPC clients it programs')
+  .description('run the local demo mesh: xds-server on DIR, real backends for its workloads, traffic through the node proxy (embedded engine) and from proxyless gRPC clients')
   .option('--config <dir>', 'directory of YAML files (watched)', 'examples')
   .option('--xds <host:port>', 'ADS TCP address (a Unix socket is served too)', '127.0.0.1:18000')
   .option('--admin <host:port>', 'admin HTTP endpoint', '127.0.0.1:9876')
   .option('--interval-ms <ms>', 'how often the clients report', '3000')
+  .option('--no-lab', 'do not run the node proxy in a network namespace (it needs root)')
   .action(runDemo);
 
 await program.parseAsync(process.argv);

@@ -14,15 +14,22 @@ const NOT_IMPLEMENTED = 'is not implemented by the embedded engine';
 const ANY = 'google.protobuf.Any';
 
 /** Every reason the engine cannot honour `message`, a resource of `typeUrl`; empty when it can. */
-export function checkResource(typeUrl: ResourceTypeUrl, message: Decoded): string[] {
-  return checkMessage(messageName(typeUrl), message);
+export function checkResource(typeUrl: ResourceTypeUrl, message: Decoded, options: CheckOptions = {}): string[] {
+  return checkMessage(messageName(typeUrl), message, options);
+}
+
+export interface CheckOptions {
+  /** Defaults to the engine's ALLOWLIST. */
+  allowlist?: Allowlist;
+  /** Called for every table entry reached and every allowed field set (for coverage in tests). */
+  visit?: (key: string, field?: string) => void;
 }
 
 /** Checks `message` against the table entry `key` (a message full name, or a `#variant` of one). */
-export function checkMessage(key: string, message: Decoded, allowlist: Allowlist = ALLOWLIST): string[] {
+export function checkMessage(key: string, message: Decoded, options: CheckOptions = {}): string[] {
   ensureFeatureProtos();
   const out: string[] = [];
-  new Walker(allowlist, out).message(key, message, '');
+  new Walker(options.allowlist ?? ALLOWLIST, out, options.visit).message(key, message, '');
   return out;
 }
 
@@ -46,6 +53,7 @@ class Walker {
   constructor(
     private readonly table: Allowlist,
     private readonly out: string[],
+    private readonly visit: CheckOptions['visit'],
   ) {}
 
   message(key: string, obj: Decoded, path: string): void {
@@ -55,6 +63,7 @@ class Walker {
       this.out.push(`${at(path)}message ${name} ${NOT_IMPLEMENTED}`);
       return;
     }
+    this.visit?.(key);
     if (rule.anyField) return;
     const type = messageType(name);
     for (const [k, v] of Object.entries(obj)) {
@@ -71,6 +80,7 @@ class Walker {
         this.out.push(`${join(path, k)}: field ${name}.${k} ${NOT_IMPLEMENTED}`);
         continue;
       }
+      this.visit?.(key, k);
       this.field(field, fieldRule, v, join(path, k));
     }
   }
