@@ -58,7 +58,7 @@ describe('engine feature check: what the mesh emits', () => {
     ];
     const ports = (['http', 'http2', 'grpc', 'tcp', 'tls'] as const).map((appProtocol, i) => ({ name: appProtocol, port: 8000 + i, protocol: 'TCP' as const, appProtocol }));
     const m = model([
-      { ...service('web', { vip: '10.96.0.20', ports, endpoints: eps.map((e) => ({ ...e, ports: Object.fromEntries(ports.map((p) => [p.name, 9000])) })) }) },
+      service('web', { vip: '10.96.0.20', ports, endpoints: eps.map((e) => ({ ...e, ports: Object.fromEntries(ports.map((p) => [p.name, 9000])) })) }),
       { ...service('v6', { vip: 'fd00::20', ports, endpoints: [] }), lbPolicy: 'LEAST_REQUEST' },
       { ...service('ring', { vip: '10.96.0.21' }), lbPolicy: 'RING_HASH' },
       { ...service('rand', { vip: '10.96.0.22', endpoints: [endpoint('10.0.0.4', 50051)] }), lbPolicy: 'RANDOM' },

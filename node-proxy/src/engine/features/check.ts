@@ -8,7 +8,6 @@ import { messageType } from '../../../../api/src/protos.js';
 import { messageName, type ResourceTypeUrl } from '../../../../api/src/type-urls.js';
 import type { Decoded } from '../types.js';
 import { ALLOWLIST, messageOfKey, type Allowlist, type FieldRule } from './allowlist.js';
-import { ensureFeatureProtos } from './protos.js';
 
 const NOT_IMPLEMENTED = 'is not implemented by the embedded engine';
 const ANY = 'google.protobuf.Any';
@@ -27,7 +26,6 @@ export interface CheckOptions {
 
 /** Checks `message` against the table entry `key` (a message full name, or a `#variant` of one). */
 export function checkMessage(key: string, message: Decoded, options: CheckOptions = {}): string[] {
-  ensureFeatureProtos();
   const out: string[] = [];
   new Walker(options.allowlist ?? ALLOWLIST, out, options.visit).message(key, message, '');
   return out;

@@ -6,7 +6,6 @@ import type { Enum, Type } from 'protobufjs';
 import { envoyRoot } from '../../../../api/src/protos.js';
 import { messageName, ALL_TYPE_URLS } from '../../../../api/src/type-urls.js';
 import { messageOfKey, type Allowlist, type FieldRule } from './allowlist.js';
-import { ensureFeatureProtos } from './protos.js';
 
 const ANY = 'google.protobuf.Any';
 
@@ -68,7 +67,6 @@ function fieldProblems(allowlist: Allowlist, key: string, type: Type, f: string,
 
 /** Every inconsistency between `allowlist` and the protos; empty when there is none. */
 export function allowlistProblems(allowlist: Allowlist): string[] {
-  ensureFeatureProtos();
   const out: string[] = [];
   for (const [key, rule] of Object.entries(allowlist)) {
     const type = lookup(messageOfKey(key));

@@ -19,11 +19,9 @@ import type { Secret } from '../../../../api/src/generated/envoy/extensions/tran
 import type { UpstreamTlsContext } from '../../../../api/src/generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.js';
 import type { HttpProtocolOptions } from '../../../../api/src/generated/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.js';
 import type { Decoded } from '../types.js';
-import { ensureFeatureProtos } from './protos.js';
 
 /** Packs `message` as `fullName`, refusing keys the proto lacks. */
 export function pack(fullName: string, message: object): PackedAny {
-  ensureFeatureProtos();
   const unknown = unknownFields(fullName, message);
   if (unknown.length) throw new Error(`${fullName}: unknown fields ${unknown.join(', ')}`);
   return packAny(fullName, message);

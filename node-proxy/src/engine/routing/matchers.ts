@@ -72,26 +72,28 @@ export function joinHeader(v: string | string[] | undefined): string | undefined
 }
 
 /**
- * Header lookup over a request: pseudo-headers come from the head; `host` is
+ * A request header's raw value: pseudo-headers come from the head; `host` is
  * absent because Envoy's codecs turn it into :authority before any filter.
  */
+export function rawRequestHeader(req: RequestHead, name: string): string | string[] | undefined {
+  switch (name) {
+    case ':method':
+      return req.method;
+    case ':authority':
+      return req.authority;
+    case ':path':
+      return req.path;
+    case ':scheme':
+      return req.scheme;
+    case 'host':
+      return undefined;
+    default:
+      return req.headers[name];
+  }
+}
+
 export function requestLookup(req: RequestHead): HeaderLookup {
-  return (name) => {
-    switch (name) {
-      case ':method':
-        return req.method;
-      case ':authority':
-        return req.authority;
-      case ':path':
-        return req.path;
-      case ':scheme':
-        return req.scheme;
-      case 'host':
-        return undefined;
-      default:
-        return joinHeader(req.headers[name]);
-    }
-  };
+  return (name) => joinHeader(rawRequestHeader(req, name));
 }
 
 export function headersLookup(headers: Headers): HeaderLookup {
