@@ -11,13 +11,11 @@ import type { StatsdSink } from '../../api/src/generated/envoy/config/metrics/v3
 import type { StatsSink } from '../../api/src/generated/envoy/config/metrics/v3/StatsSink.js';
 import type { OverloadManager } from '../../api/src/generated/envoy/config/overload/v3/OverloadManager.js';
 import type { HttpProtocolOptions } from '../../api/src/generated/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.js';
-import {
-  DOWNSTREAM_CONNECTIONS_CONFIG,
-  FIXED_HEAP_CONFIG,
-  loadBootstrapExtensions,
-  type DownstreamConnectionsConfig,
-  type FixedHeapConfig,
-} from './envoy/extensions.js';
+import type { DownstreamConnectionsConfig } from '../../api/src/generated/envoy/extensions/resource_monitors/downstream_connections/v3/DownstreamConnectionsConfig.js';
+import type { FixedHeapConfig } from '../../api/src/generated/envoy/extensions/resource_monitors/fixed_heap/v3/FixedHeapConfig.js';
+
+const FIXED_HEAP_CONFIG = 'envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig';
+const DOWNSTREAM_CONNECTIONS_CONFIG = 'envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig';
 
 export interface BootstrapOptions {
   nodeId: string;
@@ -100,7 +98,6 @@ export const DOWNSTREAM_CONNECTIONS_MONITOR = 'envoy.resource_monitors.global_do
 
 function overloadManager(o: BootstrapOptions): OverloadManager | undefined {
   if (o.maxHeapBytes === undefined && o.maxDownstreamConnections === undefined) return undefined;
-  loadBootstrapExtensions();
   const om: OverloadManager = { refresh_interval: { seconds: '0', nanos: 250_000_000 }, resource_monitors: [], actions: [] };
   if (o.maxHeapBytes !== undefined) {
     om.resource_monitors!.push({

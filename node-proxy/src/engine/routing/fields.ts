@@ -59,12 +59,16 @@ export function bigint(d: Decoded | undefined, key: string): bigint {
   return typeof v === 'string' || typeof v === 'number' ? BigInt(v) : 0n;
 }
 
-/** A BoolValue / UInt32Value wrapper: undefined when unset. */
-export function wrapped<T extends boolean | number>(d: Decoded | undefined, key: string, zero: T): T | undefined {
+/** A google.protobuf.BoolValue: undefined when unset, false for `{}`. */
+export function wrappedBool(d: Decoded | undefined, key: string): boolean | undefined {
   const w = msg(d, key);
-  if (!w) return undefined;
-  const v = w['value'];
-  return v === undefined || v === null ? zero : (v as T);
+  return w ? w['value'] === true : undefined;
+}
+
+/** A google.protobuf.UInt32Value (or other numeric wrapper): undefined when unset, 0 for `{}`. */
+export function wrappedNum(d: Decoded | undefined, key: string): number | undefined {
+  const w = msg(d, key);
+  return w ? num(w, 'value') : undefined;
 }
 
 /** A google.protobuf.Duration in milliseconds; undefined when unset. */

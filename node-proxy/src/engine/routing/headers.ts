@@ -3,7 +3,7 @@
 // first, then decides every add against the headers as they were before this
 // level's adds, then overwrites, then appends. Levels apply in array order.
 import type { Decoded, HeaderMutation, Headers } from '../types.js';
-import { ConfigRejected, msg, msgs, str, strs, wrapped, bool, has } from './fields.js';
+import { ConfigRejected, msg, msgs, str, strs, wrappedBool, bool, has } from './fields.js';
 import { formatValue, parseFormat, type HeaderFormatContext } from './formatter.js';
 import { asciiLower } from './matchers.js';
 
@@ -33,7 +33,7 @@ export function compileHeaderValueOption(o: Decoded, where: string): HeaderSet {
   const appendAction = str(o, 'append_action', 'APPEND_IF_EXISTS_OR_ADD') as AppendAction;
   if (!ACTIONS.includes(appendAction)) throw new ConfigRejected(`${where}: unknown append_action ${appendAction}`);
   let action = appendAction;
-  const append = wrapped(o, 'append', false);
+  const append = wrappedBool(o, 'append');
   if (append !== undefined) {
     if (appendAction !== 'APPEND_IF_EXISTS_OR_ADD') throw new ConfigRejected(`${where}: Both append and append_action are set and it's not allowed`);
     action = append ? 'APPEND_IF_EXISTS_OR_ADD' : 'OVERWRITE_IF_EXISTS_OR_ADD';

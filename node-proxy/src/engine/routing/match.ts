@@ -4,7 +4,7 @@
 // A match yields the "matched path" prefix_rewrite replaces: the configured
 // prefix or path, or the whole query-less path for regex routes.
 import type { Decoded, RequestHead } from '../types.js';
-import { ConfigRejected, msg, msgs, oneof, str, wrapped } from './fields.js';
+import { ConfigRejected, msg, msgs, oneof, str, wrappedBool } from './fields.js';
 import {
   asciiLower,
   compileHeaderMatcher,
@@ -26,7 +26,7 @@ export interface RouteMatcher {
 
 export function compileRouteMatch(m: Decoded | undefined): RouteMatcher {
   const specifier = oneof(m, 'path_specifier');
-  const caseSensitive = wrapped(m, 'case_sensitive', false) ?? true;
+  const caseSensitive = wrappedBool(m, 'case_sensitive') ?? true;
   const fold = caseSensitive ? (s: string) => s : asciiLower;
   const headerMatchers = msgs(m, 'headers').map(compileHeaderMatcher);
   const queryMatchers = msgs(m, 'query_parameters').map(compileQueryParameterMatcher);

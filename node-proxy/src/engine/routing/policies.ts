@@ -1,6 +1,6 @@
 // Retry, mirror and hash policies of a route, with Envoy's defaults.
 import type { Decoded, MirrorPolicy, RequestHead, RetryPolicy } from '../types.js';
-import { bool, ConfigRejected, durationMs, msg, nums, num, oneof, str, wrapped } from './fields.js';
+import { bool, ConfigRejected, durationMs, msg, nums, num, oneof, str, wrappedNum } from './fields.js';
 import { splitAddress } from './host.js';
 import { asciiLower, parseQuery, rawRequestHeader } from './matchers.js';
 import { compileRegexRewrite } from './regex.js';
@@ -24,7 +24,7 @@ export function compileRetryPolicy(p: Decoded): RetryPolicy {
   }
   return {
     retryOn,
-    numRetries: wrapped(p, 'num_retries', 0) ?? 1,
+    numRetries: wrappedNum(p, 'num_retries') ?? 1,
     perTryTimeoutMs: durationMs(p, 'per_try_timeout') ?? 0,
     retriableStatusCodes: nums(p, 'retriable_status_codes'),
     backoff: { baseMs, maxMs },

@@ -1,6 +1,6 @@
 // Peer certificate identities: what SAN matchers and RBAC principals see.
 import { X509Certificate } from 'node:crypto';
-import type { PeerCertificate } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { Decoded } from '../types.js';
 import { compileStringMatcher, type StringMatch } from './string-matcher.js';
 
@@ -108,4 +108,12 @@ export function dnsNameMatch(name: string, pattern: string): boolean {
   if (!p.startsWith('*.')) return false;
   const dot = n.indexOf('.');
   return dot > 0 && n.slice(dot) === p.slice(1);
+}
+
+/** The SAN check on a connected TLS socket: a reason when it fails. */
+export function checkPeerSan(socket: TLSSocket, san: SanVerifier | undefined): string | undefined {
+  if (!san) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !Object.keys(cert).length) return 'peer presented no certificate';
+  return san(cert) ? undefined : 'peer certificate SAN does not match';
 }

@@ -21,3 +21,10 @@ export function secretStore(secrets: ReadonlyMap<string, Decoded>): SecretStore 
 }
 
 export const EMPTY_SECRETS: SecretStore = secretStore(new Map());
+
+/** TLS helpers take either the store or the raw SDS map the engine keeps. */
+export type SecretsArg = SecretStore | ReadonlyMap<string, Decoded>;
+
+export function toSecretStore(s: SecretsArg): SecretStore {
+  return 'tlsCertificate' in s ? s : secretStore(s);
+}
