@@ -8,7 +8,7 @@
 // the same message is implemented differently in two places (a listener's
 // transport socket takes only DownstreamTlsContext, a cluster's only
 // UpstreamTlsContext); the field that leads there names it with `rule`.
-import { HEADER_VALUE, PRIORITY_ZERO, type ValueRule } from './predicates.js';
+import { ACCESS_LOG_JSON, HEADER_VALUE, PRIORITY_ZERO, RETRY_ON, type ValueRule } from './predicates.js';
 
 export type { ValueRule } from './predicates.js';
 
@@ -265,7 +265,7 @@ export const ALLOWLIST: Allowlist = {
   'envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties': { fields: { source_ip: {} } },
   'envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter': { fields: { name: {} } },
   'envoy.config.route.v3.RetryPolicy': {
-    fields: { retry_on: {}, num_retries: {}, per_try_timeout: {}, retriable_status_codes: {}, retry_back_off: {} },
+    fields: { retry_on: { value: RETRY_ON }, num_retries: {}, per_try_timeout: {}, retriable_status_codes: {}, retry_back_off: {} },
   },
   'envoy.config.route.v3.RetryPolicy.RetryBackOff': { fields: { base_interval: {}, max_interval: {} } },
   'envoy.config.route.v3.RedirectAction': {
@@ -411,7 +411,7 @@ export const ALLOWLIST: Allowlist = {
   [STDOUT_LOG]: { fields: { log_format: {} } },
   [STDERR_LOG]: { fields: { log_format: {} } },
   [FILE_LOG]: { fields: { path: {}, log_format: {} } },
-  'envoy.config.core.v3.SubstitutionFormatString': { fields: { json_format: {} } },
+  'envoy.config.core.v3.SubstitutionFormatString': { fields: { json_format: { value: ACCESS_LOG_JSON } } },
 
   // ── Config sources ────────────────────────────────────────────────────────
   'envoy.config.core.v3.ConfigSource': { fields: { ads: {}, resource_api_version: { enum: ['V3'] } } },

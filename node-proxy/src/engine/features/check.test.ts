@@ -201,6 +201,21 @@ describe('engine feature check: unimplemented configuration', () => {
     ]);
   });
 
+  it('reports retry_on conditions and access log operators the engine does not implement', () => {
+    const rc = wire('envoy.config.route.v3.RouteConfiguration', {
+      name: 'r',
+      virtual_hosts: [{ name: 'v', domains: ['*'], retry_policy: { retry_on: '5xx, retriable-4xx' } }],
+    });
+    assert.deepEqual(checkResource(TypeUrl.RouteConfiguration, rc), [
+      `virtual_hosts[0].retry_policy.retry_on: retry_on retriable-4xx ${NI} (supported: 5xx, gateway-error, reset, connect-failure, retriable-status-codes, refused-stream)`,
+    ]);
+    const fileLog = 'envoy.extensions.access_loggers.file.v3.FileAccessLog';
+    const log = { name: 'f', typed_config: pack(fileLog, { path: '/dev/null', log_format: { json_format: { fields: { ok: { stringValue: '%REQ(:PATH)%' }, ua: { stringValue: '%UPSTREAM_TRANSPORT_FAILURE_REASON%' } } } } }) };
+    const problems = checkResource(TypeUrl.Listener, listener([hcmFilter({ access_log: [log], http_filters: [{ name: 'r', typed_config: pack(ROUTER, {}) }] })]));
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0]!, /access_log\[0\]\.typed_config<envoy\.extensions\.access_loggers\.file\.v3\.FileAccessLog>\.log_format\.json_format: json_format ua: %UPSTREAM_TRANSPORT_FAILURE_REASON% is not implemented/);
+  });
+
   it('reports a protocol options key or config source the engine does not implement', () => {
     const opts = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
     const cluster = wire('envoy.config.cluster.v3.Cluster', {

@@ -52,3 +52,56 @@ export const PRIORITY_ZERO: ValueRule = {
   describe: 'must be 0',
   check: (v) => (v === undefined || v === 0 || v === '0' ? undefined : `priority ${String(v)} ${NOT_IMPLEMENTED} (only 0)`),
 };
+
+/** retry_on conditions the router implements. */
+export const RETRY_ON_CONDITIONS: readonly string[] = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes', 'refused-stream'];
+
+export const RETRY_ON: ValueRule = {
+  describe: `comma-separated subset of ${RETRY_ON_CONDITIONS.join(', ')}`,
+  check: (v) => {
+    if (typeof v !== 'string') return undefined;
+    const bad = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s && !RETRY_ON_CONDITIONS.includes(s));
+    return bad.length ? `retry_on ${bad.join(', ')} ${NOT_IMPLEMENTED} (supported: ${RETRY_ON_CONDITIONS.join(', ')})` : undefined;
+  },
+};
+
+/** Command operators the access loggers expand (node-proxy/src/engine/access-log.ts). */
+export const ACCESS_LOG_OPERATORS: readonly string[] = [
+  'START_TIME',
+  'DURATION',
+  'PROTOCOL',
+  'RESPONSE_CODE',
+  'RESPONSE_FLAGS',
+  'BYTES_RECEIVED',
+  'BYTES_SENT',
+  'UPSTREAM_HOST',
+  'UPSTREAM_CLUSTER',
+  'ROUTE_NAME',
+  'DOWNSTREAM_REMOTE_ADDRESS',
+  'DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT',
+  'DOWNSTREAM_LOCAL_ADDRESS',
+  'UPSTREAM_REQUEST_ATTEMPT_COUNT',
+  'REQ',
+  'RESP',
+];
+
+/** json_format: a flat Struct of strings (or numbers) whose operators the engine expands. */
+export const ACCESS_LOG_JSON: ValueRule = {
+  describe: `flat object of strings using ${ACCESS_LOG_OPERATORS.map((o) => (o === 'REQ' || o === 'RESP' ? `%${o}(X)%` : `%${o}%`)).join(', ')}`,
+  check: (v) => {
+    const fields = (v as { fields?: Record<string, { stringValue?: string; numberValue?: number; kind?: string }> } | undefined)?.fields ?? {};
+    const bad: string[] = [];
+    for (const [k, f] of Object.entries(fields)) {
+      if (f.stringValue === undefined && f.numberValue === undefined) {
+        bad.push(`${k}: only string and number values`);
+        continue;
+      }
+      for (const m of (f.stringValue ?? '').matchAll(/%([A-Z_]+)(\([^)]*\))?(:\d+)?%/g))
+        if (!ACCESS_LOG_OPERATORS.includes(m[1]!)) bad.push(`${k}: ${m[0]}`);
+    }
+    return bad.length ? `json_format ${bad.join('; ')} ${NOT_IMPLEMENTED} (supported operators: ${ACCESS_LOG_OPERATORS.join(', ')})` : undefined;
+  },
+};

@@ -164,7 +164,8 @@ function attempt(
     cleanups.push(onAbort(global, () => settle({ kind: 'global-timeout' })));
     cleanups.push(onAbort(downstream, () => settle({ kind: 'downstream-abort' })));
     Promise.resolve()
-      .then(() => cluster.request({ ...req, signal: ac.signal } as RouterUpstreamRequest, lb))
+      // Each attempt gets its own header object: a cluster may add to it.
+      .then(() => cluster.request({ ...req, headers: { ...req.headers }, signal: ac.signal } as RouterUpstreamRequest, lb))
       .then(
         (res) => {
           if (settled) res.body.destroy();
@@ -233,6 +234,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
 
   const cluster = input.clusters.get(d.cluster);
   if (!cluster) return local(d.clusterNotFoundStatus, '', ['NC'], 0);
+  if (input.signal.aborted) return local(0, '', ['DC'], 0);
 
   const policy = d.retry;
   // Envoy ignores a per-try timeout that is not shorter than the route timeout.
