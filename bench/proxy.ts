@@ -245,8 +245,8 @@ async function h2load(port: number, seconds: number, opts: { h1?: boolean; rate?
   if (opts.h1) argv.push('--h1');
   if (perConn) argv.push('--rps', String(perConn));
   const out = await exec('h2load', [...argv, `http://127.0.0.1:${port}/`]);
-  const req = out.match(/requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/);
-  const codes = out.match(/status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/);
+  // "failed" counts non-2xx/3xx answers as well as resets and timeouts ("errored" ⊂ "failed").
+  const failed = out.match(/requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed/);
   const us = Float64Array.from(
     readFileSync(log, 'utf8')
       .split('\n')
@@ -259,7 +259,7 @@ async function h2load(port: number, seconds: number, opts: { h1?: boolean; rate?
     rps: Number(out.match(/finished in [\d.]+s, ([\d.]+) req\/s/)?.[1] ?? NaN),
     p50: pct(50),
     p99: pct(99),
-    errors: (req ? Number(req[5]) + Number(req[6]) + Number(req[7]) : 0) + (codes ? Number(codes[3]) + Number(codes[4]) + Number(codes[5]) : 0),
+    errors: failed ? Number(failed[1]) : NaN,
     ...(perConn ? { offered: perConn * c } : {}),
   };
 }

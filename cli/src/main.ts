@@ -49,6 +49,7 @@ program
   .description('show what a running xds-server serves: version, config errors, rejected updates, clients and their ACK/NACK state')
   .option('--admin <host:port>', 'admin endpoint of the xds-server', '127.0.0.1:9876')
   .option('--json', 'print the raw JSON')
+  .option('--proxy-admin <host:port>', "instead: what a node proxy (Envoy or the embedded engine) has accepted, from its admin's /config_dump")
   .action(runStatus);
 
 program

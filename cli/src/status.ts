@@ -1,6 +1,11 @@
 import type { ControlPlaneStatus } from '../../xds-server/src/control-plane.js';
+import { printProxyStatus } from './proxy-status.js';
 
-export async function runStatus(flags: { admin: string; json?: boolean }): Promise<void> {
+export async function runStatus(flags: { admin: string; json?: boolean; proxyAdmin?: string }): Promise<void> {
+  if (flags.proxyAdmin) {
+    if (!(await printProxyStatus(flags.proxyAdmin))) process.exitCode = 2;
+    return;
+  }
   let status: ControlPlaneStatus;
   try {
     const res = await fetch(`http://${flags.admin}/status`);

@@ -132,7 +132,8 @@ describe('embedded engine: configuration', () => {
     assert.match(stats.body, /^envoy_cluster_upstream_rq_total\{envoy_cluster_name="a"\} \d+$/m);
     assert.match(stats.body, /^envoy_http_downstream_rq_total\{envoy_http_conn_manager_prefix="http"\} \d+$/m);
     assert.equal((await get('/ready')).body, 'LIVE\n');
-    const dump = JSON.parse((await get('/config_dump')).body) as Record<string, { name: string }[]>;
-    assert.deepEqual(dump.cds!.map((c) => c.name).sort(), ['a', 'b', 'echo']);
+    const dump = JSON.parse((await get('/config_dump')).body) as { configs: { '@type': string; dynamic_active_clusters?: { cluster: { name: string } }[] }[] };
+    const clusters = dump.configs.find((c) => c['@type'].endsWith('ClustersConfigDump'))!;
+    assert.deepEqual(clusters.dynamic_active_clusters!.map((c) => c.cluster.name).sort(), ['a', 'b', 'echo']);
   });
 });

@@ -4,7 +4,7 @@
 // /healthcheck/fail|ok, /quitquitquit. Bind it to localhost only.
 import http from 'node:http';
 import { decodeForDisplay, encodeMessage } from '../../../api/src/any.js';
-import { ALL_TYPE_URLS, messageName, SHORT_NAME } from '../../../api/src/type-urls.js';
+import { messageName, TypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import type { EmbeddedEngine } from './engine.js';
 
 export class EngineAdmin {
@@ -62,18 +62,26 @@ export class EngineAdmin {
     }
   }
 
-  /** What the engine has accepted, per type, as proto3 JSON (like Envoy's dynamic_active_* sections). */
+  /**
+   * What the engine has accepted, in the shape of Envoy's /config_dump
+   * (envoy.admin.v3.*ConfigDump, dynamic resources only), so tools that read
+   * an Envoy config dump read this one. Secrets are redacted as Envoy does.
+   */
   private configDump(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const t of ALL_TYPE_URLS) {
-      const list: unknown[] = [];
-      for (const [name, r] of this.engine.xds.resources(t)) {
-        const name_ = messageName(t);
-        list.push({ name, version_info: r.version, resource: { '@type': t, ...decodeForDisplay(name_, encodeMessage(name_, r.message)) } });
-      }
-      out[SHORT_NAME[t]] = list;
-    }
-    if (this.engine.xds.lastNack) out.last_rejected = this.engine.xds.lastNack;
-    return out;
+    const { xds } = this.engine;
+    const each = (t: ResourceTypeUrl, f: (name: string, version: string, json: Record<string, unknown>) => unknown) =>
+      [...xds.resources(t)].map(([name, r]) => f(name, r.version, { '@type': t, ...decodeForDisplay(messageName(t), encodeMessage(messageName(t), r.message)) }));
+    const dump = (kind: string, body: Record<string, unknown>) => ({ '@type': `type.googleapis.com/envoy.admin.v3.${kind}`, ...body });
+    return {
+      configs: [
+        dump('ClustersConfigDump', { dynamic_active_clusters: each(TypeUrl.Cluster, (_n, v, cluster) => ({ version_info: v, cluster })) }),
+        dump('EndpointsConfigDump', { dynamic_endpoint_configs: each(TypeUrl.ClusterLoadAssignment, (_n, v, endpoint_config) => ({ version_info: v, endpoint_config })) }),
+        dump('ListenersConfigDump', { dynamic_listeners: each(TypeUrl.Listener, (name, v, listener) => ({ name, active_state: { version_info: v, listener } })) }),
+        dump('RoutesConfigDump', { dynamic_route_configs: each(TypeUrl.RouteConfiguration, (_n, v, route_config) => ({ version_info: v, route_config })) }),
+        dump('SecretsConfigDump', { dynamic_active_secrets: each(TypeUrl.Secret, (name, v) => ({ name, version_info: v, secret: { '@type': TypeUrl.Secret, name, redacted: true } })) }),
+      ],
+      // Not in Envoy's dump (Envoy logs it): the last update this proxy refused, and why.
+      ...(xds.lastNack ? { nodemesh_last_rejected: xds.lastNack } : {}),
+    };
   }
 }

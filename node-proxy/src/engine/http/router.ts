@@ -181,6 +181,11 @@ function attempt(
   });
 }
 
+/** Envoy's JitteredExponentialBackOffStrategy: the n-th retry (0-based) waits random in [0, min(base·2ⁿ, max)). */
+export function backoffDelayMs(n: number, backoff: RetryPolicy['backoff'], random: () => number): number {
+  return Math.floor(random() * Math.min(backoff.baseMs * 2 ** n, backoff.maxMs));
+}
+
 function sleep(ms: number, global: AbortSignal, downstream: AbortSignal): Promise<'done' | 'global-timeout' | 'downstream-abort'> {
   return new Promise((resolve) => {
     const offs: (() => void)[] = [];
@@ -280,7 +285,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
   };
 
   let attempts = 0;
-  let backoffMs = policy?.backoff.baseMs ?? 0;
+  let retries = 0;
   try {
     for (;;) {
       attempts++;
@@ -301,9 +306,7 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
           o.res.body.on('error', () => {});
           o.res.body.resume();
         }
-        const delay = Math.floor(random() * Math.min(backoffMs, policy!.backoff.maxMs));
-        backoffMs = Math.min(backoffMs * 2, policy!.backoff.maxMs);
-        const slept = await sleep(delay, globalAc.signal, input.signal);
+        const slept = await sleep(backoffDelayMs(retries++, policy!.backoff, random), globalAc.signal, input.signal);
         if (slept === 'global-timeout') return local(504, 'upstream request timeout', ['UT'], attempts);
         if (slept === 'downstream-abort') return local(0, '', ['DC'], attempts);
         continue;
