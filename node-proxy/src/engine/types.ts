@@ -57,9 +57,9 @@ export interface ForwardDecision {
   /** Upstream :path and :authority after prefix/regex/host rewrites. */
   path: string;
   authority: string;
-  /** Applied to the upstream request, most specific level last. */
+  /** Applied to the upstream request in array order (Envoy's default: most specific level first, so the least specific wins). */
   requestHeaders: HeaderMutation[];
-  /** Applied to the downstream response, most specific level last. */
+  /** Applied to the downstream response in array order (as requestHeaders). */
   responseHeaders: HeaderMutation[];
   /** Route timeout; 0 disables it. Envoy's default is 15 s. */
   timeoutMs: number;

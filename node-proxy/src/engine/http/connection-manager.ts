@@ -7,7 +7,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { decodeMessage } from '../../../../api/src/any.js';
 import { messageName } from '../../../../api/src/type-urls.js';
 import type { Logger } from '../../../../xds-server/src/log.js';
@@ -17,6 +17,7 @@ import type { DownstreamConnection, TerminalFilter } from '../listener/connectio
 import type { Stats } from '../stats.js';
 import type { ClusterManager, Decoded, Headers, HeaderMutation, RequestHead, RouteTable } from '../types.js';
 import { applyHeaderMutations } from '../routing/headers.js';
+import { formatAddress } from '../routing/host.js';
 import { compileRouteConfiguration } from '../routing/route-table.js';
 import { compileHttpRbac, type HttpRbac } from './rbac-filter.js';
 import { forward } from './router.js';
@@ -157,7 +158,7 @@ export class HttpConnectionManager implements TerminalFilter {
     const headers: Headers = {};
     for (const [k, v] of Object.entries(req.headers)) if (!k.startsWith(':')) headers[k] = v;
     const authority = (h2 ? (req.headers[':authority'] as string | undefined) : undefined) ?? (req.headers.host as string | undefined) ?? '';
-    const remote = conn ? `${conn.facts.sourceAddress}:${conn.facts.sourcePort}` : `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const remote = conn ? formatAddress(conn.facts.sourceAddress, conn.facts.sourcePort) : formatAddress(req.socket.remoteAddress ?? '', req.socket.remotePort);
     const head: RequestHead = {
       method: req.method ?? 'GET',
       scheme: conn?.tls ? 'https' : 'http',
@@ -182,9 +183,8 @@ export class HttpConnectionManager implements TerminalFilter {
       bytesReceived: 0,
       bytesSent: 0,
       downstreamRemoteAddress: remote,
-      downstreamLocalAddress: conn ? `${conn.facts.destinationAddress}:${conn.facts.destinationPort}` : '',
+      downstreamLocalAddress: conn ? formatAddress(conn.facts.destinationAddress, conn.facts.destinationPort) : '',
     };
-    req.on('data', (b: Buffer) => void (log.bytesReceived += b.length));
     const done = () => {
       active.add(-1);
       log.durationMs = Date.now() - start;
@@ -239,7 +239,19 @@ export class HttpConnectionManager implements TerminalFilter {
           return this.local(res, 413, 'Payload Too Large', [], log, h2);
         }
         body = buffered;
-      } else body = req as Readable;
+        log.bytesReceived = buffered.length;
+      } else {
+        // Counted on the way through: a listener of its own would start the
+        // stream flowing before the router is ready to take the bytes.
+        const counted = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            log.bytesReceived += chunk.length;
+            cb(null, chunk);
+          },
+        });
+        req.on('error', (err) => counted.destroy(err));
+        body = (req as Readable).pipe(counted);
+      }
     }
     const abort = new AbortController();
     res.on('close', () => {
@@ -256,6 +268,11 @@ export class HttpConnectionManager implements TerminalFilter {
     });
     log.attempts = result.attempts;
     log.responseFlags.push(...result.flags);
+    if (result.kind === 'local' && result.flags.includes('DC')) {
+      // The client went away: nothing to answer.
+      log.responseCode = 0;
+      return;
+    }
     if (result.kind === 'local') return this.local(res, result.status, result.body, [], log, h2, result.headers);
     log.upstreamHost = result.host;
     log.responseCode = result.status;

@@ -298,8 +298,10 @@ export async function forward(input: ForwardInput): Promise<ForwardResult> {
       if (o.kind === 'failure' && o.perTry) stats.counter('envoy_cluster_upstream_rq_per_try_timeout', tags).inc();
 
       const retriable = policy ? (o.kind === 'response' ? retriableStatus(policy, o.res) : retriableFailure(policy, o)) : false;
+      let verdict: ReturnType<typeof shouldRetry> = 'no';
       // A host-selection failure is answered at once, without a retry decision (Envoy: sendNoHealthyUpstreamResponse).
-      const verdict = o.kind === 'failure' && o.reason === 'no_healthy_upstream' ? (releaseRetry(), 'no' as const) : shouldRetry(retriable);
+      if (o.kind === 'failure' && o.reason === 'no_healthy_upstream') releaseRetry();
+      else verdict = shouldRetry(retriable);
       if (verdict === 'yes') {
         if (o.kind === 'response') {
           // The retried response is discarded; draining lets its connection be reused.
@@ -348,10 +350,12 @@ function upstreamResult(
     stats.counter('envoy_cluster_upstream_rq_timeout', { envoy_cluster_name: d.cluster }).inc();
     res.body.destroy(new UpstreamError('timeout', 'upstream request timeout', res.host));
   });
-  res.body.once('close', () => {
+  const done = () => {
     off();
     clearGlobal();
-  });
+  };
+  if (res.body.closed || res.body.destroyed) done();
+  else res.body.once('close', done);
   const out: UpstreamResult = { kind: 'upstream', status: res.status, headers, body: res.body, host: res.host, attempts, flags };
   const trailers = (res as { trailers?: Promise<Headers | undefined> }).trailers;
   if (trailers) out.trailers = trailers;

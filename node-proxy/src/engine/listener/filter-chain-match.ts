@@ -3,7 +3,7 @@
 // application protocols, source IP, source port) and at each step only the
 // most specific candidates survive; a chain that leaves a criterion empty
 // matches anything at that step but loses to one that names the value.
-import { cidrContains, parseCidr, type Cidr } from './cidr.js';
+import { cidrContains, parseCidr, type CidrRange as Cidr } from '../rbac/cidr.js';
 
 export interface ChainMatch {
   destinationPort?: number;
@@ -29,7 +29,7 @@ export interface ConnectionFacts {
 type Cidrs = { address_prefix?: string; prefix_len?: { value?: number } }[] | undefined;
 
 export function compileChainMatch(m: Record<string, unknown> | undefined): ChainMatch {
-  const cidrs = (list: Cidrs) => (list ?? []).map((r) => parseCidr(r.address_prefix ?? '', r.prefix_len?.value ?? 0)).filter((c): c is Cidr => !!c);
+  const cidrs = (list: Cidrs): Cidr[] => (list ?? []).map((r) => parseCidr(r.address_prefix ?? '', r.prefix_len?.value ?? 0));
   return {
     destinationPort: (m?.destination_port as { value?: number } | undefined)?.value,
     prefixRanges: cidrs(m?.prefix_ranges as Cidrs),

@@ -4,7 +4,9 @@ import type { RequestHead } from '../types.js';
 import { ConfigRejected } from '../routing/fields.js';
 import { compileRbac } from './engine.js';
 import type { RbacConnection } from './matchers.js';
-import { decodedRbac } from './test-proto.js';
+import { decoded } from '../testing/decoded.js';
+
+const decodedRbac = (m: object, fullName = 'envoy.config.rbac.v3.RBAC') => decoded(fullName, m);
 
 type Json = Record<string, unknown>;
 const rbac = (action: 'ALLOW' | 'DENY' | 'LOG', policies: Record<string, { permissions: Json[]; principals: Json[] }>) =>

@@ -21,7 +21,13 @@ export interface DownstreamTls {
   alpn?: string[];
   minVersion: tls.SecureVersion;
   maxVersion: tls.SecureVersion;
-  /** A reason to close the connection (invalid chain, SAN mismatch, missing required certificate), or undefined. */
+  /**
+   * A reason to close the connection (invalid chain, SAN mismatch, missing
+   * required certificate), or undefined. Needed on every connection: a
+   * TLSSocket made outside tls.Server never rejects an untrusted client
+   * certificate by itself, whatever rejectUnauthorized says (node checks
+   * the chain result only in tls.Server's connection listener).
+   */
   verifyPeer(socket: tls.TLSSocket): string | undefined;
 }
 
@@ -49,11 +55,26 @@ export function downstreamTlsContext(ctx: Decoded, secrets: SecretsArg): Downstr
     verifyPeer: (socket) => {
       const cert = socket.getPeerCertificate();
       if (!cert || !Object.keys(cert).length) return required ? 'client certificate required' : undefined;
-      if (m.ca !== undefined && !socket.authorized) return `client certificate rejected: ${String(socket.authorizationError)}`;
+      const chainError = m.ca !== undefined ? verifyError(socket) : undefined;
+      if (chainError) return `client certificate rejected: ${chainError}`;
       return checkPeerSan(socket, san);
     },
   };
   if (m.alpn.length) result.alpn = m.alpn;
   cache.set(ctx, { used, result });
   return result;
+}
+
+/**
+ * The chain verification result of a server-side socket. tls.Server sets
+ * `authorized`/`authorizationError`; a TLSSocket wrapped by hand has only
+ * the handle's verifyError(), which is what tls.Server itself consults.
+ */
+export function verifyError(socket: tls.TLSSocket): string | undefined {
+  if (socket.authorized) return undefined;
+  if (socket.authorizationError) return String(socket.authorizationError);
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => Error | null } })._handle;
+  const err = handle?.verifyError?.();
+  if (err) return (err as Error & { code?: string }).code ?? err.message;
+  return handle?.verifyError ? undefined : 'peer certificate could not be verified';
 }

@@ -7,16 +7,18 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../../../../xds-server/src/log.js';
 import type { Stats } from '../stats.js';
 import { upstreamTlsOptions, type UpstreamTls } from '../tls/upstream.js';
+import { referencedSecrets } from '../tls/material.js';
 import type { SecretStore } from '../tls/secrets.js';
 import { UpstreamError, type Decoded, type LbContext, type UpstreamCluster, type UpstreamHttpRequest } from '../types.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import { parseClusterConfig, type ClusterConfig } from './cluster-config.js';
 import { ClusterStats } from './cluster-stats.js';
 import { dial, DialError } from './connect.js';
-import { durationMs, fingerprint } from './fields.js';
+import { durationMs, fingerprint, obj } from './fields.js';
 import { HealthChecker } from './health-check.js';
 import { HostSet } from './host-set.js';
-import { Host, hostKey, hostSpecs } from './hosts.js';
+import { hostSpecs, type Host } from './hosts.js';
+import { ORIGINAL_DST_CLEANUP_MS, OriginalDstHosts } from './original-dst.js';
 import { OutlierDetector, parseOutlierConfig } from './outlier.js';
 import { abortError, type HttpPool, type PoolContext, type UpstreamResponse } from './pool.js';
 import { Http1Pool } from './pool-http1.js';
@@ -28,23 +30,20 @@ export interface ClusterDeps {
   random?: () => number;
 }
 
-/** Envoy's default cleanup_interval for ORIGINAL_DST hosts. */
-const ORIGINAL_DST_CLEANUP_MS = 5000;
-
 export class Cluster implements UpstreamCluster {
   private cfg!: ClusterConfig;
   private raw: Decoded = {};
   private readonly cstats: ClusterStats;
   private readonly breakers: CircuitBreakers;
   private readonly hosts: HostSet;
-  private readonly originalDst = new Map<string, Host>();
-  private originalDstTimer?: NodeJS.Timeout;
+  private readonly originalDst = new OriginalDstHosts((h) => this.retirePool(h));
   private outlier?: OutlierDetector<Host>;
   private hc?: HealthChecker<Host>;
   private readonly pools = new Map<Host, HttpPool>();
   private readonly retired = new Set<HttpPool>();
   private secrets!: SecretStore;
-  private tlsCache = new Map<'http' | 'tcp', UpstreamTls | UpstreamError | undefined>();
+  private readonly tlsCache = new Map<'http' | 'tcp', UpstreamTls | UpstreamError | undefined>();
+  private tlsDeps: unknown[] = [];
   private assignmentSeen = false;
   private warming?: { pending: Set<Host>; promise: Promise<void>; done: () => void };
   private draining = false;
@@ -72,14 +71,20 @@ export class Cluster implements UpstreamCluster {
     this.cfg = cfg;
     this.raw = raw;
     this.secrets = secrets;
-    this.tlsCache.clear();
+    // Secure contexts are rebuilt only when the TLS config or a secret it names changed (EDS updates are frequent).
+    const tlsDeps = cfg.tls ? [cfg.transportKey, ...referencedSecrets(obj(cfg.tls.common_tls_context), secrets)] : [cfg.transportKey];
+    if (tlsDeps.length !== this.tlsDeps.length || tlsDeps.some((d, i) => d !== this.tlsDeps[i])) this.tlsCache.clear();
+    this.tlsDeps = tlsDeps;
     this.breakers.update(cfg.thresholds);
     if (prev && fingerprint(prev.lb) !== fingerprint(cfg.lb)) this.hosts.setLb(cfg.lb);
     if (prev && prev.transportKey !== cfg.transportKey) this.retireAllPools();
     if (!prev || fingerprint(prevRaw.outlier_detection) !== fingerprint(raw.outlier_detection)) this.syncOutlier(!!prev);
     if (!prev || fingerprint(prevRaw.health_checks) !== fingerprint(raw.health_checks)) this.syncHealthCheck(!!prev);
-    if (cfg.type === 'ORIGINAL_DST') this.armOriginalDstCleanup(raw);
-    else this.setHosts(cfg.type === 'STATIC' ? (cfg.loadAssignment ?? {}) : assignment);
+    if (cfg.type === 'ORIGINAL_DST') this.originalDst.start(durationMs(raw.cleanup_interval, ORIGINAL_DST_CLEANUP_MS));
+    else {
+      this.originalDst.stop();
+      this.setHosts(cfg.type === 'STATIC' ? (cfg.loadAssignment ?? {}) : assignment);
+    }
   }
 
   async request(req: UpstreamHttpRequest, ctx: LbContext): Promise<UpstreamResponse> {
@@ -101,6 +106,11 @@ export class Cluster implements UpstreamCluster {
     return res;
   }
 
+  /**
+   * As Envoy's TCP connection pool, a tcp_proxy connection also counts as an
+   * upstream request (upstream_rq_total/active, max_requests, the host's
+   * active requests for LEAST_REQUEST) while it is open.
+   */
   async connect(ctx: LbContext): Promise<{ socket: Duplex; host: string }> {
     if (this.warming) await this.warming.promise;
     const tls = this.transport('tcp');
@@ -109,6 +119,10 @@ export class Cluster implements UpstreamCluster {
     if (!breakers.connections.canCreate()) {
       cstats.cxOverflow.inc();
       throw new UpstreamError('overflow', 'max_connections circuit breaker open', host.key);
+    }
+    if (!breakers.requests.canCreate()) {
+      cstats.rqPendingOverflow.inc();
+      throw new UpstreamError('overflow', 'max_requests circuit breaker open', host.key);
     }
     breakers.connections.inc();
     cstats.cxTotal.inc();
@@ -128,10 +142,17 @@ export class Cluster implements UpstreamCluster {
     cstats.cxConnectMs.record(performance.now() - started);
     // Envoy's tcp_proxy reports a successful connect as a final success.
     this.outlier?.report(host, 200);
+    breakers.requests.inc();
+    cstats.rqTotal.inc();
+    cstats.rqActive.add(1);
+    host.activeRequests++;
     socket.once('close', () => {
       breakers.connections.dec();
+      breakers.requests.dec();
       cstats.cxActive.add(-1);
+      cstats.rqActive.add(-1);
       cstats.cxDestroy.inc();
+      host.activeRequests--;
     });
     return { socket, host: host.key };
   }
@@ -152,7 +173,7 @@ export class Cluster implements UpstreamCluster {
   /** Stops health checking and outlier sweeps, closes idle connections; resolves when the last in-flight one has finished. */
   drain(): Promise<void> {
     this.draining = true;
-    clearInterval(this.originalDstTimer);
+    this.originalDst.stop();
     this.hc?.stop();
     this.outlier?.stop();
     this.warming?.done();
@@ -177,18 +198,9 @@ export class Cluster implements UpstreamCluster {
   }
 
   private choose(ctx: LbContext): Host {
-    let host: Host | undefined;
-    if (this.cfg.type === 'ORIGINAL_DST') {
-      const d = ctx.originalDst;
-      if (d) {
-        const key = hostKey(d.address, d.port);
-        host = this.originalDst.get(key);
-        if (!host) this.originalDst.set(key, (host = new Host(d.address, d.port)));
-        host.used = true;
-      }
-    } else {
-      host = this.hosts.pick(ctx);
-    }
+    // A removed cluster takes no new work; callers still holding it get what Envoy's router would.
+    if (this.draining) throw new UpstreamError('no_healthy_upstream', `cluster ${this.name} was removed`);
+    const host = this.cfg.type === 'ORIGINAL_DST' ? this.originalDst.pick(ctx) : this.hosts.pick(ctx);
     if (!host) {
       this.cstats.cxNoneHealthy.inc();
       throw new UpstreamError('no_healthy_upstream', `no healthy upstream in cluster ${this.name}`);
@@ -228,7 +240,8 @@ export class Cluster implements UpstreamCluster {
       stats: this.cstats,
       breakers: this.breakers,
       log: this.log,
-      dial: () => dial({ address: host.address, port: host.port, timeoutMs: this.cfg.connectTimeoutMs, tls: this.transport('http') }),
+      // transport() throws while a secret is missing: as a rejection, like any connect failure.
+      dial: () => Promise.resolve().then(() => dial({ address: host.address, port: host.port, timeoutMs: this.cfg.connectTimeoutMs, tls: this.transport('http') })),
       idleTimeoutMs: () => this.cfg.idleTimeoutMs,
       maxRequestsPerConnection: () => this.cfg.maxRequestsPerConnection,
       maxConcurrentStreams: () => this.cfg.maxConcurrentStreams,
@@ -336,22 +349,6 @@ export class Cluster implements UpstreamCluster {
       this.hc.addHost(h);
     }
     if (live) this.hosts.changed();
-  }
-
-  /** ORIGINAL_DST hosts unused for a cleanup interval are dropped (Envoy's cleanup_interval, default 5 s). */
-  private armOriginalDstCleanup(raw: Decoded): void {
-    clearInterval(this.originalDstTimer);
-    const ms = durationMs(raw.cleanup_interval, ORIGINAL_DST_CLEANUP_MS);
-    this.originalDstTimer = setInterval(() => {
-      for (const [key, h] of this.originalDst) {
-        if (h.used) h.used = false;
-        else {
-          this.originalDst.delete(key);
-          this.retirePool(h);
-        }
-      }
-    }, Math.max(1, ms));
-    this.originalDstTimer.unref();
   }
 }
 

@@ -193,6 +193,9 @@ class Session<H extends HcHost> {
       this.dropConnection();
       const socket = await this.deps.dial(this.host, this.cfg.timeoutMs);
       socket.on('error', () => {});
+      socket.once('close', () => {
+        if (this.socket === socket) this.dropConnection();
+      });
       this.socket = socket;
       this.agent = singleSocketAgent(socket);
     }

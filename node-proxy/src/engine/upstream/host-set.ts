@@ -4,7 +4,7 @@
 import type { LbContext } from '../types.js';
 import type { LbConfig } from './cluster-config.js';
 import type { ClusterStats } from './cluster-stats.js';
-import { Host, type HostSpec } from './hosts.js';
+import { Host, hostKey, type HostSpec } from './hosts.js';
 import { createLoadBalancer, type LoadBalancer, type Random } from './lb/index.js';
 
 const PANIC_THRESHOLD = 50;
@@ -44,21 +44,26 @@ export class HostSet {
   update(specs: readonly HostSpec[], onNew: (h: Host) => void): { added: Host[]; removed: Host[] } {
     const added: Host[] = [];
     const next = new Map<string, Host>();
+    let modified = false;
     for (const spec of specs) {
-      const key = new Host(spec.address, spec.port).key;
+      const key = hostKey(spec.address, spec.port);
       let host = this.byKey.get(key);
       if (!host) {
         host = new Host(spec.address, spec.port);
         onNew(host);
         added.push(host);
+      } else if (host.weight !== spec.weight || host.edsHealth !== spec.health) {
+        modified = true;
       }
       host.apply(spec);
       next.set(key, host);
     }
     const removed = [...this.byKey.values()].filter((h) => !next.has(h.key));
+    // Order matters to round robin and ring building; an unchanged update keeps the balancer as is.
+    const reordered = [...this.byKey.keys()].join() !== [...next.keys()].join();
     this.byKey.clear();
     for (const [k, h] of next) this.byKey.set(k, h);
-    this.changed();
+    if (modified || reordered || added.length || removed.length) this.changed();
     return { added, removed };
   }
 

@@ -129,7 +129,9 @@ export class Http1Pool extends PoolBase<H1Conn> {
         aborted = abortError(req.signal, this.host.key);
         r.destroy(aborted);
       };
-      req.signal.addEventListener('abort', onAbort, { once: true });
+      // Aborted while waiting for the connection: a listener added now would never fire.
+      if (req.signal.aborted) queueMicrotask(onAbort);
+      else req.signal.addEventListener('abort', onAbort, { once: true });
       r.once('response', (m) => {
         res = m;
         resolve({

@@ -155,7 +155,9 @@ export class Http2Pool extends PoolBase<H2Conn> {
         if (responded) stream.destroy(aborted);
         else stream.close(http2.constants.NGHTTP2_CANCEL);
       };
-      req.signal.addEventListener('abort', onAbort, { once: true });
+      // Aborted while waiting for the connection: a listener added now would never fire.
+      if (req.signal.aborted) queueMicrotask(onAbort);
+      else req.signal.addEventListener('abort', onAbort, { once: true });
       stream.once('response', (h) => {
         responded = true;
         resolve({

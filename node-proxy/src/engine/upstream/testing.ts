@@ -16,6 +16,8 @@ export interface Backend {
   /** TCP connections accepted so far. */
   connections: number;
   requests: number;
+  /** Connections open now. */
+  readonly open: number;
   server: net.Server;
   close(): Promise<void>;
 }
@@ -30,6 +32,9 @@ export async function httpBackend(handler?: Handler): Promise<Backend> {
     port: 0,
     connections: 0,
     requests: 0,
+    get open() {
+      return sockets.size;
+    },
     server,
     close: () =>
       new Promise((resolve) => {
