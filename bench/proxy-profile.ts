@@ -21,6 +21,22 @@ function kind(name: string, url: string): string {
   return 'native: C++ bindings (with their syscalls), V8 builtins';
 }
 
+const sources = new Map<string, string[]>();
+/**
+ * tsx hands V8 whitespace-minified code, so every function of our own files
+ * is "line 1": look the function's name up in the TypeScript source instead.
+ */
+function lineOf(f: { functionName: string; url: string; lineNumber: number }): string {
+  if (f.lineNumber > 0 || !f.url.startsWith(ROOT) || !f.url.endsWith('.ts')) return `:${f.lineNumber + 1}`;
+  if (!f.functionName) return '';
+  let lines = sources.get(f.url);
+  if (!lines) sources.set(f.url, (lines = readFileSync(new URL(f.url), 'utf8').split('\n')));
+  const name = f.functionName.replace(/^.*\./, '').replace(/[$^*+?()[\]{}|\\]/g, '\\$&');
+  const decl = new RegExp(`(function\\s*\\*?\\s*${name}\\b|^\\s*(?:(?:private|protected|public|static|async|get|set|readonly)\\s+)*${name}\\s*[(<=]|\\b(?:const|let)\\s+${name}\\s*=)`);
+  const i = lines.findIndex((l) => decl.test(l));
+  return i >= 0 ? `:${i + 1}` : '';
+}
+
 export function summarizeProfile(path: string, top = 15): string {
   const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
@@ -37,7 +53,7 @@ export function summarizeProfile(path: string, top = 15): string {
     total += us;
     if (f.functionName === '(idle)') return;
     busy += us;
-    const where = f.url ? ` ${f.url.replace(ROOT, '').replace(/^file:\/\/.*\/node_modules\//, '')}:${f.lineNumber + 1}` : '';
+    const where = f.url ? ` ${f.url.replace(ROOT, '').replace(/^file:\/\/.*\/node_modules\//, '')}${lineOf(f)}` : '';
     const key = `${f.functionName || '(anonymous)'}${where}`;
     selfUs.set(key, (selfUs.get(key) ?? 0) + us);
   });

@@ -111,6 +111,7 @@ describe('embedded engine: configuration', () => {
     assert.ok(results.length > 100, `load ran (${results.length} requests)`);
     assert.deepEqual([...new Set(results)], [200], 'every request answered 200');
     e.xds.set(base());
+    await waitFor('the base routes back', async () => (await request(port, '/')).body === 'a');
   });
 
   it('writes one JSON access log line per request', async () => {

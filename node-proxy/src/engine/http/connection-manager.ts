@@ -127,7 +127,9 @@ export class HttpConnectionManager implements TerminalFilter {
 
   private dispatch(socket: Socket, h2: boolean): void {
     (h2 ? this.h2 : this.h1).emit('connection', socket);
-    socket.resume();
+    // The HTTP/2 session reads the bytes already buffered (the peeked
+    // preface) on the next tick; resuming now would let them flow away.
+    if (!h2) socket.resume();
   }
 
   drain(): void {

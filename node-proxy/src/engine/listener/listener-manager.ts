@@ -183,7 +183,9 @@ export class ListenerManager {
 
   private bind(entry: ActiveListener): Promise<net.Server> {
     const { address, port } = entry.config;
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.accept(entry, socket));
+    // allowHalfOpen: a client's FIN must reach the upstream as a FIN (tcp_proxy
+    // half-close) instead of closing the whole connection; node:http expects it too.
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (socket) => this.accept(entry, socket));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: address, port, backlog: 4096 }, () => {

@@ -1,6 +1,7 @@
 // envoy.filters.network.tcp_proxy: one upstream connection per downstream
 // connection, bytes copied both ways with backpressure, half-close passed on,
 // idle timeout (Envoy's default: 1 h), weighted clusters chosen per connection.
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AccessLogger } from '../access-log.js';
 import type { DownstreamConnection, TerminalFilter } from '../listener/connection.js';
@@ -76,7 +77,16 @@ export class TcpProxy implements TerminalFilter {
           downstreamLocalAddress: `${conn.facts.destinationAddress}:${conn.facts.destinationPort}`,
         });
     };
-    down.on('close', finish);
+    // A FIN is passed on by pipe() (half-close); once one side is fully
+    // closed the other is flushed and closed too, and the connection is
+    // logged when both are gone.
+    let closed = 0;
+    const closedOne = () => ++closed === 2 && finish();
+    down.on('close', () => {
+      if (!entry.up) return finish();
+      (entry.up as Socket).destroySoon();
+      closedOne();
+    });
     if (!cluster) {
       stats.counter('envoy_tcp_downstream_cx_no_route', tags).inc();
       flags.push('NR');
@@ -94,12 +104,16 @@ export class TcpProxy implements TerminalFilter {
         }
         upstreamHost = host;
         entry.up = up;
-        up.on('error', () => {});
+        up.on('error', () => down.destroy());
+        down.on('error', () => up.destroy());
         down.on('data', (b: Buffer) => void (bytesIn += b.length));
         up.on('data', (b: Buffer) => void (bytesOut += b.length));
         down.pipe(up);
         up.pipe(down);
-        up.on('close', finish);
+        up.on('close', () => {
+          (down as Socket).destroySoon();
+          closedOne();
+        });
         this.idle(down, up, () => {
           stats.counter('envoy_tcp_idle_timeout', tags).inc();
           finish();

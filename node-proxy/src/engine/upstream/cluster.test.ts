@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { any } from '../testing/decoded.js';
 import { UpstreamError } from '../types.js';
+import type { UpstreamResponse } from './pool.js';
 import { assignment, harness, httpBackend, ms, send, sleep, staticCluster, tally, waitFor, type Backend } from './testing.js';
 
 function seeded(seed: number): () => number {
@@ -215,6 +216,13 @@ describe('upstream requests', () => {
       seen.push(entry);
       res.once('close', () => (entry.closed = true));
       if (req.url === '/hang') return;
+      if (req.url === '/trailers') {
+        req.resume();
+        res.setHeader('trailer', 'x-checksum');
+        res.write('part');
+        res.addTrailers({ 'x-checksum': 'abc' });
+        return void res.end();
+      }
       req.setEncoding('utf8');
       req.on('data', (d: string) => (entry.body += d));
       req.on('end', () => {
@@ -248,6 +256,12 @@ describe('upstream requests', () => {
     assert.equal(got.headers.te, 'trailers');
     for (const k of ['x-private', 'proxy-connection', 'upgrade']) assert.equal(got.headers[k], undefined, k);
     assert.notEqual(got.headers.connection, 'close');
+  });
+
+  it('passes HTTP/1.1 response trailers once the body has ended', async () => {
+    const res = (await h.cluster('echo').request({ method: 'GET', path: '/trailers', authority: 'a', headers: {}, body: null, signal: new AbortController().signal }, {})) as UpstreamResponse;
+    for await (const _ of res.body) void _;
+    assert.deepEqual(await res.trailers, { 'x-checksum': 'abc' });
   });
 
   it('sends a Buffer body with its length', async () => {

@@ -134,13 +134,11 @@ export class Http1Pool extends PoolBase<H1Conn> {
       else req.signal.addEventListener('abort', onAbort, { once: true });
       r.once('response', (m) => {
         res = m;
-        resolve({
-          status: m.statusCode ?? 502,
-          headers: upstreamResponseHeaders(m.headers),
-          body: m,
-          host: this.host.key,
-          trailers: () => (m.complete ? upstreamResponseHeaders(m.trailers) : undefined),
+        const trailers = new Promise<Headers | undefined>((done) => {
+          m.once('end', () => done(Object.keys(m.trailers).length ? upstreamResponseHeaders(m.trailers) : undefined));
+          m.once('close', () => done(undefined));
         });
+        resolve({ status: m.statusCode ?? 502, headers: upstreamResponseHeaders(m.headers), body: m, host: this.host.key, trailers });
       });
       r.on('error', (err) => {
         if (res) {

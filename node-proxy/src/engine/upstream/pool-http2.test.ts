@@ -71,9 +71,11 @@ describe('HTTP/2 pool', () => {
       { method: 'POST', path: '/grpc', authority: 'backend.test', headers: { 'content-type': 'application/grpc', te: 'trailers' }, body: Buffer.alloc(5), signal: new AbortController().signal },
       {},
     )) as UpstreamResponse;
-    assert.equal(res.trailers(), undefined);
     for await (const _ of res.body) void _;
-    assert.deepEqual(res.trailers(), { 'grpc-status': '0', 'grpc-message': 'fine' });
+    assert.deepEqual(await res.trailers, { 'grpc-status': '0', 'grpc-message': 'fine' });
+    const plain = (await h.cluster('h2').request({ method: 'GET', path: '/', authority: 'a', headers: {}, body: null, signal: new AbortController().signal }, {})) as UpstreamResponse;
+    for await (const _ of plain.body) void _;
+    assert.equal(await plain.trailers, undefined);
   });
 
   it('opens a new connection after the server sends GOAWAY', async () => {

@@ -150,6 +150,8 @@ export class Http2Pool extends PoolBase<H2Conn> {
       let responded = false;
       let aborted: UpstreamError | undefined;
       let trailers: Headers | undefined;
+      let settleTrailers: (t: Headers | undefined) => void = () => {};
+      const trailersPromise = new Promise<Headers | undefined>((done) => (settleTrailers = done));
       const onAbort = () => {
         aborted = abortError(req.signal, this.host.key);
         if (responded) stream.destroy(aborted);
@@ -160,19 +162,15 @@ export class Http2Pool extends PoolBase<H2Conn> {
       else req.signal.addEventListener('abort', onAbort, { once: true });
       stream.once('response', (h) => {
         responded = true;
-        resolve({
-          status: Number(h[':status']),
-          headers: upstreamResponseHeaders(h),
-          body: stream,
-          host: this.host.key,
-          trailers: () => (stream.readableEnded ? (trailers ?? {}) : undefined),
-        });
+        stream.once('end', () => settleTrailers(trailers));
+        resolve({ status: Number(h[':status']), headers: upstreamResponseHeaders(h), body: stream, host: this.host.key, trailers: trailersPromise });
       });
       stream.once('trailers', (t) => {
         trailers = upstreamResponseHeaders(t);
       });
       stream.on('error', () => {}); // before headers the 'close' below reports it; after, the reader sees it
       stream.once('close', () => {
+        settleTrailers(trailers);
         req.signal.removeEventListener('abort', onAbort);
         this.streamEnded(conn);
         if (!responded) {

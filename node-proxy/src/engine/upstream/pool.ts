@@ -26,9 +26,13 @@ export interface PoolContext {
   secure(): boolean;
 }
 
-/** An upstream response; `trailers()` gives the trailers once the body has ended (gRPC status lives there). */
+/**
+ * An upstream response plus its trailers (gRPC status lives there), which
+ * types.ts has no field for: settles when the body ends or the stream
+ * closes; undefined when there were none. Never rejects.
+ */
 export interface UpstreamResponse extends UpstreamHttpResponse {
-  trailers(): Headers | undefined;
+  trailers: Promise<Headers | undefined>;
 }
 
 export interface HttpPool {
