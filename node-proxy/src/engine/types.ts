@@ -136,7 +136,12 @@ export interface UpstreamHttpRequest {
   headers: Headers;
   /** null: no body. A Buffer can be resent on retry; a stream cannot. */
   body: Buffer | Readable | null;
-  /** Aborts this attempt (per-try timeout, downstream gone). */
+  /**
+   * Aborts this attempt. The attempt rejects with `signal.reason` when that is
+   * an UpstreamError (a per-try timeout passes UpstreamError('timeout'), which
+   * outlier detection counts against the host); otherwise with 'reset', and a
+   * downstream disconnect is not counted against the host.
+   */
   signal: AbortSignal;
 }
 
@@ -146,6 +151,8 @@ export interface UpstreamHttpResponse {
   body: Readable;
   /** address:port of the host that answered. */
   host: string;
+  /** HTTP/2 trailers (gRPC's grpc-status); settles when the body ends, never rejects. */
+  trailers?: Promise<Headers | undefined>;
 }
 
 export interface UpstreamCluster {

@@ -281,7 +281,7 @@ export class HttpConnectionManager implements TerminalFilter {
     const out = this.responseHeaders(result.headers, h2);
     log.responseHeaders = out;
     res.writeHead(result.status, out as http.OutgoingHttpHeaders);
-    const trailers = (result as { trailers?: Promise<Headers | undefined> }).trailers;
+    const trailers = result.trailers;
     await new Promise<void>((resolve) => {
       result.body.on('data', (b: Buffer) => void (log.bytesSent += b.length));
       result.body.on('error', () => {

@@ -11,7 +11,7 @@ import { HttpConnectionManager } from '../http/connection-manager.js';
 import { compileNetworkRbac } from '../network/rbac-filter.js';
 import { TcpProxy } from '../network/tcp-proxy.js';
 import type { Stats } from '../stats.js';
-import { downstreamTlsContext } from '../tls/downstream.js';
+import { downstreamTlsContext } from '../tls/index.js';
 import type { ClusterManager, Decoded, RouteTable } from '../types.js';
 import type { CompiledChain, ConnectionCheck, TerminalFilter } from './connection.js';
 import type { ChainFactory } from './listener-manager.js';
@@ -56,13 +56,24 @@ export function buildChainFactory(deps: ChainDeps): ChainFactory {
       makeTls = (socket: Socket) => {
         const built = downstreamTlsContext(ctx, deps.secrets());
         if ('missing' in built) return { error: `SDS secrets not received yet: ${built.missing.join(', ')}` };
-        return new tls.TLSSocket(socket, {
+        const tlsSocket = new tls.TLSSocket(socket, {
           isServer: true,
           secureContext: built.secureContext,
           requestCert: built.requestCert,
-          rejectUnauthorized: built.requestCert,
+          rejectUnauthorized: built.rejectUnauthorized,
           ALPNProtocols: built.alpn,
         });
+        // A TLSSocket made by hand does not enforce rejectUnauthorized itself:
+        // the chain and SAN checks run here, before any filter sees the peer.
+        tlsSocket.once('secure', () => {
+          const why = built.verifyPeer(tlsSocket);
+          if (why) {
+            deps.stats.counter('envoy_listener_ssl_fail_verify_error').inc();
+            deps.log.warn('closing TLS connection: client certificate rejected', { chain: name, reason: why });
+            tlsSocket.destroy();
+          }
+        });
+        return tlsSocket;
       };
     }
     return { name, checks, terminal: terminal!, tls: makeTls };

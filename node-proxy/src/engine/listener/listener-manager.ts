@@ -12,6 +12,7 @@ import { parseClientHello } from './client-hello.js';
 import type { CompiledChain, DownstreamConnection } from './connection.js';
 import { compileChainMatch, selectChain, type ChainMatch, type ConnectionFacts } from './filter-chain-match.js';
 import { originalDst, type OriginalDst } from './original-dst.js';
+import { peerPrincipals } from '../tls/index.js';
 
 /** Builds a chain's filters; throws with a reason the listener cannot be built. */
 export type ChainFactory = (chain: Decoded, listener: string) => CompiledChain;
@@ -53,6 +54,9 @@ export class ListenerManager {
   private readonly active = new Map<string, ActiveListener>();
   private nextConnId = 1;
   private readonly drainTimers = new Set<NodeJS.Timeout>();
+  /** Chains of replaced or removed listeners whose connections are finishing. */
+  private readonly draining = new Set<CompiledChain>();
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(private readonly opts: ListenerManagerOptions) {}
 
@@ -138,6 +142,9 @@ export class ListenerManager {
 
   async close(): Promise<void> {
     for (const t of this.drainTimers) clearTimeout(t);
+    for (const c of this.draining) c.terminal.close();
+    this.draining.clear();
+    for (const s of this.sockets) s.destroy();
     const closing: Promise<void>[] = [];
     for (const l of this.active.values()) {
       if (l.server) closing.push(new Promise((r) => l.server!.close(() => r())));
@@ -149,10 +156,16 @@ export class ListenerManager {
 
   private drain(config: CompiledListener): void {
     const chains = [...config.chains, config.defaultChain].filter((c): c is CompiledChain => !!c);
-    for (const c of chains) c.terminal.drain();
+    for (const c of chains) {
+      c.terminal.drain();
+      this.draining.add(c);
+    }
     const t = setTimeout(() => {
       this.drainTimers.delete(t);
-      for (const c of chains) c.terminal.close();
+      for (const c of chains) {
+        c.terminal.close();
+        this.draining.delete(c);
+      }
     }, this.opts.drainTimeMs);
     t.unref();
     this.drainTimers.add(t);
@@ -200,6 +213,8 @@ export class ListenerManager {
     const config = entry.config;
     const tags = { envoy_listener_address: `${config.address}_${config.port}` };
     this.opts.stats.counter('envoy_listener_downstream_cx_total', tags).inc();
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => {}); // reported by whoever owns the connection next
     let od: OriginalDst | undefined;
     let target = config;
@@ -279,9 +294,10 @@ export class ListenerManager {
       }
       tlsSocket.on('error', () => tlsSocket.destroy());
       tlsSocket.once('secure', () => {
+        if (tlsSocket.destroyed) return; // the chain's peer verification refused it
         conn.socket = tlsSocket;
         const cert = tlsSocket.getPeerCertificate();
-        conn.tls = { alpn: tlsSocket.alpnProtocol || undefined, peer: cert && Object.keys(cert).length ? peerIdentity(cert) : undefined };
+        conn.tls = { alpn: tlsSocket.alpnProtocol || undefined, peer: cert && Object.keys(cert).length ? peerPrincipals(cert) : undefined };
         this.startFilters(chain, conn);
       });
       socket.resume();
@@ -303,15 +319,4 @@ export class ListenerManager {
 
 function stripV4Mapped(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
-
-function peerIdentity(cert: import('node:tls').PeerCertificate): { uri: string[]; dns: string[]; subject: string } {
-  const alt = cert.subjectaltname ?? '';
-  const parts = alt ? alt.split(', ') : [];
-  const subject = cert.subject ? Object.entries(cert.subject).map(([k, v]) => `${k}=${String(v)}`).join(',') : '';
-  return {
-    uri: parts.filter((p) => p.startsWith('URI:')).map((p) => p.slice(4)),
-    dns: parts.filter((p) => p.startsWith('DNS:')).map((p) => p.slice(4)),
-    subject,
-  };
 }

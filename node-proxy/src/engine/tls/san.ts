@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { Decoded } from '../types.js';
-import { compileStringMatcher, type StringMatch } from './string-matcher.js';
+import { compileStringMatcher, type StringMatch } from '../routing/matchers.js';
 
 export interface PeerPrincipals {
   uri: string[];

@@ -9,7 +9,6 @@ import { decoded } from '../testing/decoded.js';
 import type { Decoded } from '../types.js';
 import { downstreamTlsContext, type DownstreamTls } from './downstream.js';
 import { peerPrincipals } from './san.js';
-import { compileStringMatcher } from './string-matcher.js';
 import { createTestPki, hasOpenssl, type Pem, type TestPki } from './testing-certs.js';
 
 const skip = hasOpenssl() ? false : 'openssl is not installed: cannot make test certificates';
@@ -17,20 +16,6 @@ const WEB = 'spiffe://cluster.local/ns/default/sa/web';
 const CLIENT = 'spiffe://cluster.local/ns/default/sa/client';
 
 const ctxOf = (c: DownstreamTlsContext) => decoded('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', c);
-
-describe('string matchers', () => {
-  it('exact, prefix, suffix, contains, safe_regex and ignore_case', () => {
-    const m = (x: Decoded, v: string) => compileStringMatcher(x)(v);
-    assert.equal(m({ exact: 'a' }, 'a'), true);
-    assert.equal(m({ exact: 'a' }, 'A'), false);
-    assert.equal(m({ exact: 'a', ignore_case: true }, 'A'), true);
-    assert.equal(m({ prefix: 'spiffe://cluster.local/' }, WEB), true);
-    assert.equal(m({ suffix: '/sa/web' }, WEB), true);
-    assert.equal(m({ contains: '/ns/default/' }, WEB), true);
-    assert.equal(m({ safe_regex: { regex: 'spiffe://cluster\\.local/ns/[^/]+/sa/web' } }, WEB), true);
-    assert.equal(m({ safe_regex: { regex: 'sa/web' } }, WEB), false, 'regexes match the whole value');
-  });
-});
 
 describe('downstream TLS', { skip }, () => {
   let pki: TestPki;
