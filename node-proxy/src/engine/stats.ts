@@ -117,7 +117,8 @@ function seriesKey(name: string, tags: Tags): string {
 }
 
 function labels(tags: Tags): string {
-  const keys = Object.keys(tags).sort();
+  const keys = Object.keys(tags);
+  if (keys.length > 1) keys.sort();
   if (!keys.length) return '';
   return '{' + keys.map((k) => `${k}="${tags[k]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',') + '}';
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../../../../xds-server/src/log.js';
 import { compileAccessLogs, type AccessLogEntry, type AccessLogger, type FileSinks } from '../access-log.js';
 import { durationMs } from '../duration.js';
 import type { DownstreamConnection, TerminalFilter } from '../listener/connection.js';
-import type { Stats } from '../stats.js';
+import type { Counter, Gauge, Histogram, Stats } from '../stats.js';
 import type { ClusterManager, Decoded, Headers, HeaderMutation, RequestHead, RouteTable } from '../types.js';
 import { applyHeaderMutations } from '../routing/headers.js';
 import { formatAddress } from '../routing/host.js';
@@ -58,6 +58,13 @@ export class HttpConnectionManager implements TerminalFilter {
   private readonly generateRequestId: boolean;
   private readonly serverName: string;
   private draining = false;
+  // Looked up once: these move on every request.
+  private readonly rqTotal: Counter;
+  private readonly rqHttp1: Counter;
+  private readonly rqHttp2: Counter;
+  private readonly rqActive: Gauge;
+  private readonly rqTime: Histogram;
+  private readonly rqByClass: Counter[];
 
   constructor(
     cfg: Decoded,
@@ -66,6 +73,12 @@ export class HttpConnectionManager implements TerminalFilter {
     this.prefix = String(cfg.stat_prefix ?? '');
     this.tags = { envoy_http_conn_manager_prefix: this.prefix };
     this.codec = String(cfg.codec_type ?? 'AUTO');
+    this.rqTotal = deps.stats.counter('envoy_http_downstream_rq_total', this.tags);
+    this.rqHttp1 = deps.stats.counter('envoy_http_downstream_rq_http1_total', this.tags);
+    this.rqHttp2 = deps.stats.counter('envoy_http_downstream_rq_http2_total', this.tags);
+    this.rqActive = deps.stats.gauge('envoy_http_downstream_rq_active', this.tags);
+    this.rqTime = deps.stats.histogram('envoy_http_downstream_rq_time', this.tags);
+    this.rqByClass = [1, 2, 3, 4, 5].map((c) => deps.stats.counter('envoy_http_downstream_rq_xx', { ...this.tags, envoy_response_code_class: String(c) }));
     const rds = cfg.rds as { route_config_name?: string } | undefined;
     if (rds) this.rdsName = rds.route_config_name ?? '';
     else if (cfg.route_config) this.inlineRoutes = compileRouteConfiguration(cfg.route_config as Decoded);
@@ -153,9 +166,9 @@ export class HttpConnectionManager implements TerminalFilter {
     const { stats } = this.deps;
     const conn = (req.socket as unknown as Record<symbol, DownstreamConnection | undefined>)[CONN];
     const h2 = req.httpVersion === '2.0';
-    stats.counter('envoy_http_downstream_rq_total', this.tags).inc();
-    stats.counter(h2 ? 'envoy_http_downstream_rq_http2_total' : 'envoy_http_downstream_rq_http1_total', this.tags).inc();
-    const active = stats.gauge('envoy_http_downstream_rq_active', this.tags);
+    this.rqTotal.inc();
+    (h2 ? this.rqHttp2 : this.rqHttp1).inc();
+    const active = this.rqActive;
     active.add(1);
     const headers: Headers = {};
     for (const [k, v] of Object.entries(req.headers)) if (!k.startsWith(':')) headers[k] = v;
@@ -191,8 +204,10 @@ export class HttpConnectionManager implements TerminalFilter {
       active.add(-1);
       log.durationMs = Date.now() - start;
       const code = log.responseCode;
-      stats.counter('envoy_http_downstream_rq_xx', { ...this.tags, envoy_response_code_class: String(Math.floor(code / 100)) }).inc();
-      stats.histogram('envoy_http_downstream_rq_time', this.tags).record(log.durationMs);
+      const byClass = this.rqByClass[Math.floor(code / 100) - 1];
+      if (byClass) byClass.inc();
+      else stats.counter('envoy_http_downstream_rq_xx', { ...this.tags, envoy_response_code_class: String(Math.floor(code / 100)) }).inc();
+      this.rqTime.record(log.durationMs);
       for (const l of this.accessLogs) l.log(log);
     };
     try {

@@ -79,9 +79,20 @@ export class ClusterStats {
 
   /** cluster.<name>.upstream_rq_<code> and upstream_rq_<class>xx. */
   responseCode(status: number): void {
-    this.stats.counter('envoy_cluster_upstream_rq', { ...this.tags, envoy_response_code: String(status) }).inc();
-    this.stats.counter('envoy_cluster_upstream_rq_xx', { ...this.tags, envoy_response_code_class: String(Math.floor(status / 100)) }).inc();
+    // Per request: the two series are looked up once per status code, not built each time.
+    let pair = this.byCode.get(status);
+    if (!pair) {
+      pair = [
+        this.stats.counter('envoy_cluster_upstream_rq', { ...this.tags, envoy_response_code: String(status) }),
+        this.stats.counter('envoy_cluster_upstream_rq_xx', { ...this.tags, envoy_response_code_class: String(Math.floor(status / 100)) }),
+      ];
+      this.byCode.set(status, pair);
+    }
+    pair[0].inc();
+    pair[1].inc();
   }
+
+  private readonly byCode = new Map<number, [Counter, Counter]>();
 
   counter(name: string): Counter {
     return this.stats.counter(`envoy_cluster_${name}`, this.tags);
