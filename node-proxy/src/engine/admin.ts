@@ -40,7 +40,7 @@ export class EngineAdmin {
     const post = req.method === 'POST';
     switch (url.pathname) {
       case '/ready':
-        return this.engine.ready() ? send(200, 'LIVE\n') : send(503, 'PRE_INITIALIZING\n');
+        return send(this.engine.ready() ? 200 : 503, `${this.engine.state()}\n`);
       case '/stats/prometheus':
         return send(200, this.engine.stats.prometheus(), 'text/plain; version=0.0.4');
       case '/config_dump':

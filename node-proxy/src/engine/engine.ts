@@ -73,7 +73,13 @@ export class EmbeddedEngine {
 
   /** Envoy's /ready: LIVE once the initial clusters and listeners, and the endpoints and routes they name, are applied. */
   ready(): boolean {
-    return this.readyFlag && !this.healthFailed;
+    return this.state() === 'LIVE';
+  }
+
+  /** Envoy's server state, as /ready and /server_info report it. */
+  state(): 'PRE_INITIALIZING' | 'LIVE' | 'DRAINING' {
+    if (this.healthFailed) return 'DRAINING';
+    return this.readyFlag ? 'LIVE' : 'PRE_INITIALIZING';
   }
 
   /** Envoy's /healthcheck/fail: keeps serving, reports not ready so load balancers move away. */
@@ -81,7 +87,7 @@ export class EmbeddedEngine {
     this.healthFailed = true;
   }
 
-  /** Envoy's /drain_listeners: connections are asked to go away; listeners keep accepting unless `inboundOnly`… not modelled. */
+  /** Envoy's /drain_listeners: every open connection is asked to finish (HTTP/1.1 Connection: close, HTTP/2 GOAWAY). */
   drainListeners(): void {
     this.listeners.drainAll();
   }
