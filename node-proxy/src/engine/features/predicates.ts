@@ -105,3 +105,39 @@ export const ACCESS_LOG_JSON: ValueRule = {
     return bad.length ? `json_format ${bad.join('; ')} ${NOT_IMPLEMENTED} (supported operators: ${ACCESS_LOG_OPERATORS.join(', ')})` : undefined;
   },
 };
+
+/**
+ * A google.protobuf.BoolValue the engine honours at one value only. Decoded
+ * wrappers omit a false `value` (`{}`), so the value is read as present-and-true
+ * or not.
+ */
+function onlyBool(allowed: boolean, why: string): ValueRule {
+  return {
+    describe: `only ${String(allowed)} (${why})`,
+    check: (v) => {
+      if (v === undefined || v === null) return undefined;
+      const value = (v as { value?: unknown }).value === true;
+      return value === allowed ? undefined : `${String(value)} ${NOT_IMPLEMENTED} (only ${String(allowed)}: ${why})`;
+    },
+  };
+}
+
+/** RouteConfiguration.validate_clusters: the engine never checks route clusters against CDS; a missing one answers cluster_not_found_response_code. */
+export const VALIDATE_CLUSTERS_FALSE: ValueRule = onlyBool(false, 'routes to unknown clusters are accepted and answered with cluster_not_found_response_code');
+
+/** HttpConnectionManager.generate_request_id: an explicit false is read as unset (engine bug), so it is refused rather than ignored. */
+export const GENERATE_REQUEST_ID_TRUE: ValueRule = onlyBool(true, 'an explicit false is ignored by the engine');
+
+/** DirectResponseAction bodies: the connection manager sends the body as a string, so only valid UTF-8 bytes reach the client unchanged. */
+export const UTF8_BYTES: ValueRule = {
+  describe: 'valid UTF-8 only (the body is sent as text)',
+  check: (v) => {
+    if (!(v instanceof Uint8Array)) return undefined;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(v);
+      return undefined;
+    } catch {
+      return `inline_bytes that are not valid UTF-8 ${NOT_IMPLEMENTED} (the body is sent as text)`;
+    }
+  },
+};

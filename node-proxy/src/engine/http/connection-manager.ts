@@ -12,7 +12,7 @@ import { decodeMessage } from '../../../../api/src/any.js';
 import { messageName } from '../../../../api/src/type-urls.js';
 import type { Logger } from '../../../../xds-server/src/log.js';
 import { compileAccessLogs, type AccessLogEntry, type AccessLogger, type FileSinks } from '../access-log.js';
-import { durationMs } from '../duration.js';
+import { durationMs, wrappedBool } from '../upstream/fields.js';
 import type { DownstreamConnection, TerminalFilter } from '../listener/connection.js';
 import type { Counter, Gauge, Histogram, Stats } from '../stats.js';
 import type { ClusterManager, Decoded, Headers, HeaderMutation, RequestHead, RouteTable } from '../types.js';
@@ -37,6 +37,7 @@ type Res = http.ServerResponse | http2.Http2ServerResponse;
 const CONN = Symbol('nodemesh.connection');
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 const RBAC = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
+const HOSTNAME = hostname();
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** Envoy's default per_connection_buffer_limit_bytes: the most a request body may be buffered for retries and mirrors. */
 const BUFFER_LIMIT = 1 << 20;
@@ -91,10 +92,10 @@ export class HttpConnectionManager implements TerminalFilter {
     }
     if (!router) throw new Error('http_filters must end with envoy.filters.http.router');
     this.accessLogs = compileAccessLogs(cfg.access_log as Decoded[] | undefined, deps.files);
-    this.generateRequestId = (cfg.generate_request_id as { value?: boolean } | undefined)?.value ?? true;
+    this.generateRequestId = wrappedBool(cfg.generate_request_id, true);
     this.serverName = (cfg.server_name as string | undefined) || 'nodemesh';
-    const idleMs = durationMs((cfg.common_http_protocol_options as Decoded | undefined)?.idle_timeout as Decoded | undefined, 3_600_000);
-    const requestTimeoutMs = durationMs(cfg.request_timeout as Decoded | undefined, 0);
+    const idleMs = durationMs((cfg.common_http_protocol_options as Decoded | undefined)?.idle_timeout, 3_600_000);
+    const requestTimeoutMs = durationMs(cfg.request_timeout, 0);
     this.h1 = http.createServer({ keepAliveTimeout: idleMs, requestTimeout: requestTimeoutMs, headersTimeout: 60_000, noDelay: true });
     this.h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
     this.h2 = http2.createServer({ settings: { maxConcurrentStreams: 2147483647 }, maxSessionMemory: 64 });
@@ -282,6 +283,7 @@ export class HttpConnectionManager implements TerminalFilter {
       lb: { hashKey: decision.hashKey, originalDst: conn?.originalDst },
       signal: abort.signal,
       stats: this.deps.stats,
+      format: { downstreamRemoteAddress: head.remoteAddress, protocol: log.protocol, hostname: HOSTNAME, startTime: log.startTime },
     });
     log.attempts = result.attempts;
     log.responseFlags.push(...result.flags);
@@ -341,7 +343,7 @@ export class HttpConnectionManager implements TerminalFilter {
       headers['content-type'] = 'text/plain';
       headers['content-length'] = String(Buffer.byteLength(body));
     } else headers['content-length'] = '0';
-    headers = applyHeaderMutations(headers, mutations, { downstreamRemoteAddress: log.downstreamRemoteAddress, protocol: log.protocol, hostname: hostname(), startTime: log.startTime });
+    headers = applyHeaderMutations(headers, mutations, { downstreamRemoteAddress: log.downstreamRemoteAddress, protocol: log.protocol, hostname: HOSTNAME, startTime: log.startTime });
     const out = this.responseHeaders(headers, h2);
     log.responseHeaders = out;
     log.bytesSent += Buffer.byteLength(body);

@@ -2,7 +2,7 @@
 // network filters before the terminal one (RBAC), and the terminal filter
 // (tcp_proxy or http_connection_manager).
 import tls from 'node:tls';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { decodeMessage } from '../../../../api/src/any.js';
 import { messageName } from '../../../../api/src/type-urls.js';
 import type { Logger } from '../../../../xds-server/src/log.js';
@@ -53,7 +53,7 @@ export function buildChainFactory(deps: ChainDeps): ChainFactory {
       if (ts.typed_config.type_url !== DOWNSTREAM_TLS) throw new Error(`filter chain ${name}: transport socket ${ts.typed_config.type_url} is not implemented`);
       const ctx = decodeMessage(messageName(DOWNSTREAM_TLS), ts.typed_config.value);
       // Secrets are looked up per connection: an SDS rotation applies to the next handshake.
-      makeTls = (socket: Socket) => {
+      makeTls = (socket: Duplex) => {
         const built = downstreamTlsContext(ctx, deps.secrets());
         if ('missing' in built) return { error: `SDS secrets not received yet: ${built.missing.join(', ')}` };
         const tlsSocket = new tls.TLSSocket(socket, {

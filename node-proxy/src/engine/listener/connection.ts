@@ -1,5 +1,6 @@
 // One downstream connection as the network filters see it.
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionFacts } from './filter-chain-match.js';
 import type { OriginalDst } from './original-dst.js';
@@ -37,7 +38,7 @@ export type ConnectionCheck = (conn: DownstreamConnection) => boolean;
 export interface CompiledChain {
   name: string;
   /** Builds the TLS socket when the chain terminates TLS; undefined for plaintext. */
-  tls?: (socket: Socket) => TLSSocket | { error: string };
+  tls?: (socket: Duplex) => TLSSocket | { error: string };
   checks: ConnectionCheck[];
   terminal: TerminalFilter;
 }

@@ -5,6 +5,7 @@
 // the old filter chains drain: connections they already hold finish, new
 // connections get the new chains — as Envoy's listener manager does.
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import type { Logger } from '../../../../xds-server/src/log.js';
 import type { Stats } from '../stats.js';
 import type { Decoded } from '../types.js';
@@ -13,6 +14,7 @@ import type { CompiledChain, DownstreamConnection } from './connection.js';
 import { compileChainMatch, selectChain, type ChainMatch, type ConnectionFacts } from './filter-chain-match.js';
 import { originalDst, type OriginalDst } from './original-dst.js';
 import { peerPrincipals } from '../tls/index.js';
+import { durationMs, wrappedBool } from '../upstream/fields.js';
 
 /** Builds a chain's filters; throws with a reason the listener cannot be built. */
 export type ChainFactory = (chain: Decoded, listener: string) => CompiledChain;
@@ -181,11 +183,11 @@ export class ListenerManager {
       name,
       address: sa.address ?? '0.0.0.0',
       port: sa.port_value ?? 0,
-      bindToPort: (l.bind_to_port as { value?: boolean } | undefined)?.value ?? true,
-      useOriginalDst: (l.use_original_dst as { value?: boolean } | undefined)?.value ?? false,
+      bindToPort: wrappedBool(l.bind_to_port, true),
+      useOriginalDst: wrappedBool(l.use_original_dst, false),
       originalDstFilter: filters.some((f) => f.typed_config?.type_url === ORIGINAL_DST),
       tlsInspector: filters.some((f) => f.typed_config?.type_url === TLS_INSPECTOR),
-      inspectTimeoutMs: timeout ? Number(timeout.seconds ?? 0) * 1000 + (timeout.nanos ?? 0) / 1e6 : 15_000,
+      inspectTimeoutMs: durationMs(timeout, 15_000),
       continueOnInspectTimeout: (l.continue_on_listener_filters_timeout as boolean | undefined) ?? false,
       matches: chainsIn.map((c) => compileChainMatch(c.filter_chain_match as Decoded | undefined)),
       chains: chainsIn.map((c, i) => this.opts.chainFactory(c, `${name}/${(c.name as string | undefined) || i}`)),
@@ -286,7 +288,10 @@ export class ListenerManager {
     }
     const conn: DownstreamConnection = { id: this.nextConnId++, socket, facts, originalDst: od, listener: l.name, startMs: Date.now() };
     if (chain.tls) {
-      const tlsSocket = chain.tls(socket);
+      // Bytes the TLS inspector peeked were pushed back into the JS stream; a
+      // TLSSocket over a net.Socket reads the kernel handle and would never
+      // see them, so such a socket is handed over as a plain stream.
+      const tlsSocket = chain.tls(socket.readableLength > 0 ? jsStream(socket) : socket);
       if ('error' in tlsSocket) {
         this.opts.log.warn('closing connection: TLS context unavailable', { listener: l.name, chain: chain.name, error: tlsSocket.error });
         socket.destroy();
@@ -319,4 +324,27 @@ export class ListenerManager {
 
 function stripV4Mapped(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/** `socket` as a JS-level Duplex: what it has buffered is read first, then what arrives. */
+function jsStream(socket: net.Socket): Duplex {
+  const d = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk: Buffer, _enc, cb) => void socket.write(chunk, cb),
+    final: (cb) => {
+      socket.end();
+      cb();
+    },
+    destroy: (err, cb) => {
+      socket.destroy(err ?? undefined);
+      cb(err);
+    },
+  });
+  socket.on('data', (c: Buffer) => {
+    if (!d.push(c)) socket.pause();
+  });
+  socket.on('end', () => d.push(null));
+  socket.on('error', (e) => d.destroy(e));
+  socket.on('close', () => d.destroy());
+  return d;
 }

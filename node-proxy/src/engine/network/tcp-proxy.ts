@@ -7,7 +7,7 @@ import type { AccessLogger } from '../access-log.js';
 import type { DownstreamConnection, TerminalFilter } from '../listener/connection.js';
 import type { Stats } from '../stats.js';
 import { UpstreamError, type ClusterManager, type Decoded } from '../types.js';
-import { durationMs } from '../duration.js';
+import { durationMs, wrapped } from '../upstream/fields.js';
 
 export interface TcpProxyDeps {
   clusters: ClusterManager;
@@ -31,9 +31,8 @@ export class TcpProxy implements TerminalFilter {
     const wc = (cfg.weighted_clusters as { clusters?: { name?: string; weight?: number }[] } | undefined)?.clusters;
     this.weighted = wc ? wc.map((c) => ({ name: c.name ?? '', weight: c.weight ?? 0 })) : [{ name: String(cfg.cluster ?? ''), weight: 1 }];
     this.total = this.weighted.reduce((s, c) => s + c.weight, 0);
-    const idle = cfg.idle_timeout as Decoded | undefined;
-    this.idleMs = idle ? durationMs(idle) : 3_600_000;
-    this.maxAttempts = (cfg.max_connect_attempts as { value?: number } | undefined)?.value ?? 1;
+    this.idleMs = durationMs(cfg.idle_timeout, 3_600_000);
+    this.maxAttempts = wrapped(cfg.max_connect_attempts, 1);
   }
 
   private pick(): string {
