@@ -68,7 +68,8 @@ describe('node proxy (embedded engine) on real traffic', { skip }, () => {
     });
     const r = JSON.parse(out) as { counts: Record<string, number>; lastPath: string; tcpBytes: number; direct: string; captured: number };
     // Every client connection came in through the capture listener (VIP listeners are bind_to_port false).
-    assert.ok(r.captured >= 4, `capture listener accepted ${r.captured} connections`);
+    // (the HTTP client keeps its connection alive: at least one for HTTP, one for TCP)
+    assert.ok(r.captured >= 2, `capture listener accepted ${r.captured} connections`);
     assert.deepEqual(Object.keys(r.counts).sort(), ['web-1', 'web-2'], JSON.stringify(r.counts));
     assert.ok(Math.abs(r.counts['web-1']! / 200 - 0.75) <= 0.1, `web-1 got ${r.counts['web-1']}/200, weight says 75%`);
     assert.equal(r.lastPath, '/path?q=1');
