@@ -2,8 +2,11 @@
 // programs the embedded engine over xDS with the field under test and
 // observes its effect at a real client or backend.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packAny } from '../../api/src/any.js';
 import type { Listener } from '../../api/src/generated/envoy/config/listener/v3/Listener.js';
@@ -16,6 +19,11 @@ const HTTP_RBAC = 'envoy.extensions.filters.http.rbac.v3.RBAC';
 function h2Request(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
+    const timer = setTimeout(() => {
+      session.destroy();
+      reject(new Error('no HTTP/2 answer within 2 s'));
+    }, 2000);
+    session.on('close', () => clearTimeout(timer));
     session.on('error', reject);
     const req = session.request({ ':path': path, ':authority': 'svc.local' });
     let status = 0;
@@ -55,8 +63,21 @@ function idleCloseMs(port: number, limitMs: number): Promise<number> {
 
 describe('engine features: HTTP connection manager and routes', () => {
   const e = new EngineUnderTest();
+  const dir = mkdtempSync(join(tmpdir(), 'nodemesh-features-'));
+  const logPath = join(dir, 'access.log');
+  const accessLog = [
+    {
+      name: 'envoy.access_loggers.file',
+      typed_config: packAny('envoy.extensions.access_loggers.file.v3.FileAccessLog', {
+        path: logPath,
+        log_format: { json_format: { fields: { route: { stringValue: '%ROUTE_NAME%' }, path: { stringValue: '%REQ(:PATH)%' } } } },
+      }),
+    },
+  ];
+  const meta = { filter_metadata: { 'nodemesh.io': { fields: { owner: { stringValue: 'tests' } } } } };
   let a: Backend;
   let shadow: Backend;
+  let codes: Backend;
   const ring: Backend[] = [];
 
   const inline: RouteConfiguration = {
@@ -75,11 +96,10 @@ describe('engine features: HTTP connection manager and routes', () => {
       ],
     });
   const base = () => ({
-    clusters: [staticCluster('a', [a.port]), staticCluster('shadow', [shadow.port]), staticCluster('ring', ring.map((b) => b.port), { lb_policy: 'RING_HASH' })],
+    clusters: [staticCluster('a', [a.port]), staticCluster('shadow', [shadow.port]), staticCluster('codes', [codes.port]), staticCluster('ring', ring.map((b) => b.port), { lb_policy: 'RING_HASH' })],
     listeners: [
-      hcmListener('http', 'main', { server_name: 'edge-proxy', generate_request_id: { value: false } }),
+      hcmListener('http', 'main', { server_name: 'edge-proxy', generate_request_id: { value: true }, access_log: accessLog }),
       hcmListener('h1only', 'main', { codec_type: 'HTTP1' }),
-      hcmListener('h2only', 'main', { codec_type: 'HTTP2' }),
       hcmListener('inline', inline),
       hcmListener('idle', 'main', { common_http_protocol_options: { idle_timeout: { nanos: 200_000_000 } } }),
       rbacListener(),
@@ -88,32 +108,67 @@ describe('engine features: HTTP connection manager and routes', () => {
       {
         name: 'main',
         validate_clusters: { value: false },
+        metadata: meta,
         virtual_hosts: [
           {
             name: 'all',
             domains: ['*'],
+            metadata: meta,
             routes: [
+              { name: 'named-route', match: { prefix: '/named' }, route: { cluster: 'a' }, metadata: meta },
+              {
+                match: { prefix: '/formatted' },
+                route: { cluster: 'a' },
+                request_headers_to_add: [
+                  { header: { key: 'x-peer', value: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%' } },
+                  { header: { key: 'x-peer-port', value: '%DOWNSTREAM_REMOTE_ADDRESS%' } },
+                  { header: { key: 'x-host', value: '%HOSTNAME%' } },
+                  { header: { key: 'x-start', value: '%START_TIME%' } },
+                  { header: { key: 'x-literal', value: '100%%' } },
+                ],
+                response_headers_to_add: [{ header: { key: 'x-upstream', value: '%UPSTREAM_REMOTE_ADDRESS%' } }],
+              },
+              {
+                match: { prefix: '/teapot-retry' },
+                route: {
+                  cluster: 'codes',
+                  retry_policy: {
+                    retry_on: 'retriable-status-codes',
+                    retriable_status_codes: [418],
+                    num_retries: { value: 1 },
+                    retry_back_off: { base_interval: { nanos: 5_000_000 }, max_interval: { nanos: 10_000_000 } },
+                  },
+                },
+              },
+              { match: { prefix: '/teapot-5xx' }, route: { cluster: 'codes', retry_policy: { retry_on: '5xx', num_retries: { value: 1 } } } },
               { match: { prefix: '/auto-host' }, route: { cluster: 'a', auto_host_rewrite: { value: true } } },
               { match: { prefix: '/mirrored' }, route: { cluster: 'a', request_mirror_policies: [{ cluster: 'shadow' }] } },
               { match: { prefix: '/sticky' }, route: { cluster: 'ring', hash_policy: [{ header: { header_name: 'x-user' } }] } },
               { match: { prefix: '/missing' }, route: { cluster: 'no-such-cluster' } },
+              { match: { prefix: '/moved' }, direct_response: { status: 301 } },
               { match: { prefix: '/bytes' }, direct_response: { status: 200, body: { inline_bytes: Buffer.from('héllo bytes', 'utf8') } } },
               { match: { prefix: '/' }, route: { cluster: 'a' } },
             ],
           },
         ],
-      } satisfies RouteConfiguration,
+      } as RouteConfiguration,
     ],
   });
 
   before(async () => {
-    [a, shadow] = await Promise.all([httpBackend('a'), httpBackend('shadow')]);
+    [a, shadow, codes] = await Promise.all([httpBackend('a'), httpBackend('shadow'), httpBackend('codes')]);
+    // Every other answer is 418: a first attempt is refused, its retry served.
+    codes.handler = (_req, res) => {
+      res.statusCode = codes.seen.length % 2 === 1 ? 418 : 200;
+      res.end(String(res.statusCode));
+    };
     for (let i = 0; i < 3; i++) ring.push(await httpBackend(`ring-${i}`));
     await e.start(base());
   });
   after(async () => {
     await e.stop();
-    await Promise.all([a.close(), shadow.close(), ...ring.map((b) => b.close())]);
+    await Promise.all([a.close(), shadow.close(), codes.close(), ...ring.map((b) => b.close())]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('server_name is the Server header of every response', async () => {
@@ -123,17 +178,43 @@ describe('engine features: HTTP connection manager and routes', () => {
     assert.notEqual((await request(e.port('h1only'), '/')).headers.server, 'edge-proxy', 'only where configured');
   });
 
-  it('generate_request_id false sends no x-request-id; the default generates one', async () => {
+  it('generate_request_id true (explicit or default) adds an x-request-id and keeps one the client sent', async () => {
     await request(e.port('http'), '/');
-    assert.equal(a.seen.at(-1)!.headers['x-request-id'], undefined);
+    assert.match(String(a.seen.at(-1)!.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     await request(e.port('h1only'), '/');
     assert.match(String(a.seen.at(-1)!.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    await request(e.port('http'), '/', { headers: { 'x-request-id': 'from-client' } });
+    assert.equal(a.seen.at(-1)!.headers['x-request-id'], 'from-client');
   });
 
-  it('codec_type HTTP2 serves h2c clients; HTTP1 serves HTTP/1.1 and refuses an HTTP/2 preface', async () => {
-    assert.deepEqual(await h2Request(e.port('h2only'), '/'), { status: 200, body: 'a' });
+  it('header value operators expand in forwarded requests and responses', async () => {
+    const r = await request(e.port('http'), '/formatted');
+    const seen = a.seen.at(-1)!.headers;
+    assert.equal(seen['x-peer'], '127.0.0.1');
+    assert.match(String(seen['x-peer-port']), /^127\.0\.0\.1:\d+$/);
+    assert.equal(seen['x-host'], hostname());
+    assert.ok(Math.abs(Date.parse(String(seen['x-start'])) - Date.now()) < 5000, `START_TIME ${String(seen['x-start'])}`);
+    assert.equal(seen['x-literal'], '100%');
+    assert.equal(r.headers['x-upstream'], `127.0.0.1:${a.port}`);
+  });
+
+  it('Route name is the access log %ROUTE_NAME%; metadata on routes, virtual hosts and route configurations changes nothing', async () => {
+    assert.equal((await request(e.port('http'), '/named')).body, 'a');
+    const line = await waitFor('the log line', () =>
+      readFileSync(logPath, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.path === '/named'),
+    );
+    assert.deepEqual(line, { route: 'named-route', path: '/named' });
+  });
+
+  it('codec_type HTTP1 serves HTTP/1.1 and refuses an HTTP/2 preface; AUTO serves both', async () => {
     assert.equal((await request(e.port('h1only'), '/')).body, 'a');
     await assert.rejects(h2Request(e.port('h1only'), '/'));
+    assert.deepEqual(await h2Request(e.port('http'), '/'), { status: 200, body: 'a' });
+    assert.equal((await request(e.port('http'), '/')).body, 'a');
   });
 
   it('route_config inline serves its routes without RDS', async () => {
@@ -157,6 +238,17 @@ describe('engine features: HTTP connection manager and routes', () => {
     assert.equal(denied.body, 'RBAC: access denied');
     assert.equal(e.stat('envoy_http_rbac_denied', { envoy_http_conn_manager_prefix: 'rbac' }), 1);
     assert.ok(e.stat('envoy_http_rbac_allowed', { envoy_http_conn_manager_prefix: 'rbac' }) >= 1);
+  });
+
+  it('retriable_status_codes retries a listed status; 5xx alone does not retry a 418', async () => {
+    let before = codes.seen.length;
+    const retried = await request(e.port('http'), '/teapot-retry');
+    assert.equal(retried.status, 200);
+    assert.equal(codes.seen.length - before, 2, 'the 418 and its retry');
+    before = codes.seen.length;
+    const kept = await request(e.port('http'), '/teapot-5xx');
+    assert.equal(kept.status, 418);
+    assert.equal(codes.seen.length - before, 1);
   });
 
   it('auto_host_rewrite keeps the Host, as Envoy does for hosts without a hostname', async () => {
@@ -188,7 +280,7 @@ describe('engine features: HTTP connection manager and routes', () => {
   it('validate_clusters false: a route naming a missing cluster is accepted and answers 503; true is NACKed', async () => {
     assert.equal((await request(e.port('http'), '/missing')).status, 503);
     const strict = base();
-    strict.routes[0] = { ...strict.routes[0]!, validate_clusters: { value: true } };
+    strict.routes[0] = { ...strict.routes[0]!, validate_clusters: { value: true as boolean } };
     e.xds.set(strict);
     const nack = await waitFor('the NACK', () => e.xds.nack('rds'));
     assert.match(nack, /validate_clusters/);
@@ -201,5 +293,11 @@ describe('engine features: HTTP connection manager and routes', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body, 'héllo bytes');
     assert.equal(r.headers['content-length'], String(Buffer.byteLength('héllo bytes')));
+  });
+
+  it('a 3xx direct_response carries the request URI as Location, as Envoy', { todo: 'engine bug: the route decision has the Location but the connection manager drops it for direct responses' }, async () => {
+    const r = await request(e.port('http'), '/moved?x=1', { host: 'svc.local' });
+    assert.equal(r.status, 301);
+    assert.equal(r.headers.location, 'http://svc.local/moved?x=1');
   });
 });

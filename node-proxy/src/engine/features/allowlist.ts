@@ -103,6 +103,7 @@ const T = {
   outlier: 'node-proxy/src/engine/upstream/outlier.test.ts',
   fOutlier: 'node-proxy/src/engine/upstream/outlier.features.test.ts',
   fPoolHttp2: 'node-proxy/src/engine/upstream/pool-http2.features.test.ts',
+  fClusterConfig: 'node-proxy/src/engine/upstream/cluster-config.features.test.ts',
   upstreamTls: 'node-proxy/src/engine/upstream/transport-tls.test.ts',
   xds: 'node-proxy/src/engine/xds-client.test.ts',
 } as const;
@@ -394,7 +395,7 @@ export const ALLOWLIST: Allowlist = {
   },
   'envoy.config.route.v3.VirtualHost': {
     fields: {
-      name: { note: 'names the virtual host in decisions and logs', proof: by('http', 'selects the virtual host by domain (with port)') },
+      name: info(by('http', 'selects the virtual host by domain (with port)')),
       domains: { proof: by('vhosts', 'prefers an exact domain over any wildcard') },
       routes: { proof: by('match', 'the first matching route wins') },
       ...headerMutations({ add: P.forwards, remove: P.levels }, { add: P.levels, remove: P.levels }),
@@ -478,14 +479,14 @@ export const ALLOWLIST: Allowlist = {
       retry_on: { value: RETRY_ON, proof: by('resilience', 'retries 5xx: two failures then success are three attempts') },
       num_retries: { proof: by('resilience', 'gives up after num_retries and returns the last upstream answer') },
       per_try_timeout: { proof: by('resilience', 'a per-try timeout abandons the slow attempt and the retry answers') },
-      retriable_status_codes: { proof: by('router', 'retriable-status-codes retries only the listed codes') },
+      retriable_status_codes: { proof: by('fHttp', 'retriable_status_codes retries a listed status') },
       retry_back_off: { proof: by('router', 'back-off is jittered exponential, capped by max') },
     },
   },
   'envoy.config.route.v3.RetryPolicy.RetryBackOff': {
     fields: {
-      base_interval: { proof: by('router', 'back-off is jittered exponential, capped by max') },
-      max_interval: { proof: by('router', 'back-off is jittered exponential, capped by max') },
+      base_interval: { note: 'read as the router back-off (proof of the jitter: router.test.ts)', proof: by('actions', 'reads every field; num_retries 0 is explicit') },
+      max_interval: { note: 'read as the router back-off (proof of the jitter: router.test.ts)', proof: by('actions', 'reads every field; num_retries 0 is explicit') },
     },
   },
   'envoy.config.route.v3.RedirectAction': {
@@ -539,8 +540,8 @@ export const ALLOWLIST: Allowlist = {
         enum: ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'CLUSTER_PROVIDED'],
         proof: by('cluster', 'LEAST_REQUEST prefers the idle backend over a busy one'),
       },
-      least_request_lb_config: { proof: by('lb', 'with choice_count 10 almost always finds the idle host') },
-      ring_hash_lb_config: { proof: by('lb', 'builds a ring of minimum_ring_size entries') },
+      least_request_lb_config: { proof: by('fClusterConfig', 'least_request_lb_config choice_count is the number of hosts sampled') },
+      ring_hash_lb_config: { proof: by('fClusterConfig', 'ring_hash_lb_config sizes the ring') },
       circuit_breakers: { proof: by('resilience', 'overflow beyond max_requests and max_pending_requests is answered 503') },
       outlier_detection: { proof: by('resilience', 'ejects a host after consecutive 5xx, then brings it back') },
       health_checks: { note: 'the first health check only', proof: by('healthCheck', 'routes only to hosts that pass') },
@@ -561,23 +562,25 @@ export const ALLOWLIST: Allowlist = {
     },
   },
   'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig': {
-    fields: { choice_count: { proof: by('lb', 'with choice_count 10 almost always finds the idle host') } },
+    fields: { choice_count: { proof: by('fClusterConfig', 'least_request_lb_config choice_count is the number of hosts sampled') } },
   },
   'envoy.config.cluster.v3.Cluster.RingHashLbConfig': {
     fields: {
-      minimum_ring_size: { proof: by('lb', 'builds a ring of minimum_ring_size entries') },
-      maximum_ring_size: { proof: by('lb', 'scales a lopsided ring so the lightest host gets whole entries, up to maximum_ring_size') },
+      minimum_ring_size: { proof: by('fClusterConfig', 'ring_hash_lb_config sizes the ring') },
+      maximum_ring_size: { proof: by('fClusterConfig', 'ring_hash_lb_config sizes the ring') },
       hash_function: { enum: ['XX_HASH'], proof: by('lb', 'builds a ring of minimum_ring_size entries from xxHash64') },
     },
   },
-  'envoy.config.cluster.v3.CircuitBreakers': { fields: { thresholds: { proof: by('breakers', 'default thresholds are 1024/1024/1024/3') } } },
+  'envoy.config.cluster.v3.CircuitBreakers': {
+    fields: { thresholds: { proof: by('breakers', 'max_connections 1 + max_pending_requests 1: the third concurrent request overflows') } },
+  },
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds': {
     fields: {
-      priority: { enum: ['DEFAULT'], proof: by('breakers', 'default thresholds are 1024/1024/1024/3') },
+      priority: { enum: ['DEFAULT'], proof: by('breakers', 'max_connections 1 + max_pending_requests 1: the third concurrent request overflows') },
       max_connections: { proof: by('breakers', 'max_connections 1 + max_pending_requests 1: the third concurrent request overflows') },
       max_pending_requests: { proof: by('breakers', 'max_connections 1 + max_pending_requests 1: the third concurrent request overflows') },
       max_requests: { proof: by('breakers', 'max_requests bounds active requests') },
-      max_retries: { proof: by('router', 'an open max_retries breaker returns the response as is') },
+      max_retries: { proof: by('breakers', 'max_retries: tryRetry fails past the limit') },
     },
   },
   'envoy.config.cluster.v3.OutlierDetection': {
@@ -777,7 +780,7 @@ export const ALLOWLIST: Allowlist = {
   'google.protobuf.Duration': { anyField: true, proof: by('resilience', 'a per-try timeout abandons the slow attempt and the retry answers') },
   'google.protobuf.BoolValue': { anyField: true, proof: by('match', 'case_sensitive false folds prefix, path and path_separated_prefix but not regex') },
   'google.protobuf.UInt32Value': { anyField: true, proof: by('resilience', 'gives up after num_retries and returns the last upstream answer') },
-  'google.protobuf.UInt64Value': { anyField: true, proof: by('lb', 'builds a ring of minimum_ring_size entries') },
+  'google.protobuf.UInt64Value': { anyField: true, proof: by('fClusterConfig', 'ring_hash_lb_config sizes the ring') },
   'google.protobuf.Struct': { anyField: true, proof: by('config', 'writes one JSON access log line per request') },
   'envoy.config.core.v3.Metadata': { anyField: true, note: INFORMATIONAL, proof: P.listenerInfo },
   'envoy.config.core.v3.Locality': { anyField: true, note: INFORMATIONAL, proof: by('fHosts', 'locality and its load_balancing_weight do not change endpoint weights') },

@@ -20,7 +20,7 @@ import type { Decoded } from '../types.js';
 import { ALLOWLIST, messageOfKey, type Allowlist } from './allowlist.js';
 import { checkResource } from './check.js';
 import { allowlistProblems } from './consistency.js';
-import { renderMatrix } from './matrix.js';
+import { proofCell, renderMatrix } from './matrix.js';
 import { headerValueProblem, PRIORITY_ZERO } from './predicates.js';
 import { proofProblems, REPO_ROOT } from './proofs.js';
 import { pack, sampleResources, wire } from './samples.js';
@@ -158,7 +158,7 @@ describe('engine feature check: unimplemented configuration', () => {
     ]);
     assert.deepEqual(checkResource(TypeUrl.Listener, l), [
       `filter_chains[0].filters[0].typed_config: extension type.googleapis.com/envoy.extensions.filters.network.ratelimit.v3.RateLimit ${NI}`,
-      `filter_chains[0].filters[1].typed_config<${HCM}>.codec_type: HTTP3 ${NI} (supported: AUTO, HTTP1, HTTP2)`,
+      `filter_chains[0].filters[1].typed_config<${HCM}>.codec_type: HTTP3 ${NI} (supported: AUTO, HTTP1)`,
       `filter_chains[0].filters[1].typed_config<${HCM}>.common_http_protocol_options.max_requests_per_connection: field envoy.config.core.v3.HttpProtocolOptions.max_requests_per_connection ${NI}`,
     ]);
   });
@@ -197,7 +197,7 @@ describe('engine feature check: unimplemented configuration', () => {
       response_headers_to_add: [{ header: { key: 'x-ok', value: '%HOSTNAME% 100%%' } }, { header: { key: 'x-c', value: 'to %UPSTREAM_CLUSTER% at %START_TIME(%s)%' } }],
     });
     assert.deepEqual(checkResource(TypeUrl.RouteConfiguration, rc), [
-      `response_headers_to_add[1].header.value: header value "to %UPSTREAM_CLUSTER% at %START_TIME(%s)%": formatter operator %UPSTREAM_CLUSTER%, %START_TIME(%s)% ${NI} (supported: %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %UPSTREAM_REMOTE_ADDRESS%, %PROTOCOL%, %HOSTNAME%, %START_TIME%, %% for a literal %)`,
+      `response_headers_to_add[1].header.value: header value "to %UPSTREAM_CLUSTER% at %START_TIME(%s)%": formatter operator %UPSTREAM_CLUSTER%, %START_TIME(%s)% ${NI} (supported: %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %UPSTREAM_REMOTE_ADDRESS%, %HOSTNAME%, %START_TIME%, %% for a literal %)`,
     ]);
   });
 
@@ -244,6 +244,46 @@ describe('engine feature check: unimplemented configuration', () => {
     assert.deepEqual(checkResource(TypeUrl.Secret, secret), [`tls_certificate.private_key.environment_variable: field envoy.config.core.v3.DataSource.environment_variable ${NI}`]);
   });
 
+  it('refuses what the engine would accept but not honour: dropped fields and ignored values', () => {
+    const hcm = hcmFilter({
+      rds: { config_source: ADS, route_config_name: 'r' },
+      http_filters: [router],
+      codec_type: 'HTTP2',
+      stream_idle_timeout: { seconds: 300 },
+      request_timeout: { seconds: 60 },
+      http2_protocol_options: { max_concurrent_streams: { value: 10 } },
+      use_remote_address: { value: true },
+      xff_num_trusted_hops: 1,
+      generate_request_id: { value: false },
+    });
+    const at = `filter_chains[0].filters[0].typed_config<${HCM}>`;
+    assert.deepEqual(checkResource(TypeUrl.Listener, listener([hcm], { stat_prefix: 'l' })).sort(), [
+      `${at}.codec_type: HTTP2 ${NI} (supported: AUTO, HTTP1)`,
+      `${at}.generate_request_id: false ${NI} (only true: an explicit false is ignored by the engine)`,
+      `${at}.http2_protocol_options: field ${HCM}.http2_protocol_options ${NI}`,
+      `${at}.request_timeout: field ${HCM}.request_timeout ${NI}`,
+      `${at}.stream_idle_timeout: field ${HCM}.stream_idle_timeout ${NI}`,
+      `${at}.use_remote_address: field ${HCM}.use_remote_address ${NI}`,
+      `${at}.xff_num_trusted_hops: field ${HCM}.xff_num_trusted_hops ${NI}`,
+      `stat_prefix: field envoy.config.listener.v3.Listener.stat_prefix ${NI}`,
+    ].sort());
+    const rc = wire('envoy.config.route.v3.RouteConfiguration', {
+      name: 'r',
+      validate_clusters: { value: true },
+      virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_bytes: Buffer.from([0xff, 0xfe]) } } }] }],
+    });
+    assert.deepEqual(checkResource(TypeUrl.RouteConfiguration, rc).sort(), [
+      `validate_clusters: true ${NI} (only false: routes to unknown clusters are accepted and answered with cluster_not_found_response_code)`,
+      `virtual_hosts[0].routes[0].direct_response.body.inline_bytes: inline_bytes that are not valid UTF-8 ${NI} (the body is sent as text)`,
+    ].sort());
+    const ok = wire('envoy.config.route.v3.RouteConfiguration', {
+      name: 'r',
+      validate_clusters: { value: false },
+      virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_bytes: Buffer.from('héllo') } } }] }],
+    });
+    assert.deepEqual(checkResource(TypeUrl.RouteConfiguration, ok), []);
+  });
+
   it('reports every problem of a resource, not just the first', () => {
     const l = listener([hcmFilter({ rds: { config_source: ADS, route_config_name: 'r' }, http_filters: [router], tracing: {}, add_user_agent: { value: true } })], {
       per_connection_buffer_limit_bytes: { value: 1024 },
@@ -255,12 +295,13 @@ describe('engine feature check: unimplemented configuration', () => {
 
 describe('header value formatter operators', () => {
   it('accepts the operators the engine expands and %% as a literal', () => {
-    for (const v of ['plain', '100%%', '%PROTOCOL%', '%DOWNSTREAM_REMOTE_ADDRESS%:%HOSTNAME%', '%START_TIME%%%'])
+    for (const v of ['plain', '100%%', '%UPSTREAM_REMOTE_ADDRESS%', '%DOWNSTREAM_REMOTE_ADDRESS%:%HOSTNAME%', '%START_TIME%%%'])
       assert.equal(headerValueProblem(v), undefined, v);
   });
   it('refuses other operators, operator arguments and a lone %', () => {
     assert.match(headerValueProblem('%REQ(x-id)%')!, /formatter operator %REQ\(x-id\)% is not implemented/);
     assert.match(headerValueProblem('%START_TIME(%Y)%')!, /formatter operator %START_TIME\(%Y\)% is not implemented/);
+    assert.match(headerValueProblem('via %PROTOCOL%')!, /formatter operator %PROTOCOL% is not implemented/);
     assert.match(headerValueProblem('50% off')!, /unterminated formatter operator at offset 2/);
   });
 });
@@ -296,7 +337,9 @@ describe('the allowlist', () => {
   it('renders as a Markdown matrix with a row per implemented field', () => {
     const md = renderMatrix();
     assert.match(md, /^\| Message \| Field \| Allowed \| Proof \|$/m);
-    assert.match(md, /\| `envoy\.config\.cluster\.v3\.Cluster` \| `lb_policy` \| ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM, CLUSTER_PROVIDED \| no test yet \|/);
+    assert.match(md, /\| `envoy\.config\.cluster\.v3\.Cluster` \| `lb_policy` \| ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM, CLUSTER_PROVIDED \| “LEAST_REQUEST prefers the idle backend over a busy one” \(`node-proxy\/src\/engine\/upstream\/cluster\.test\.ts`\) \|/);
+    assert.equal(proofCell(undefined), 'no test yet');
+    assert.equal(proofCell('node-proxy/test/engine-http.test.ts: splits by weight'), '“splits by weight” (`node-proxy/test/engine-http.test.ts`)');
     const rows = md.trim().split('\n').length - 2;
     const expected = Object.values(ALLOWLIST).reduce((n, r) => n + Math.max(1, Object.keys(r.fields ?? {}).length), 0);
     assert.equal(rows, expected);

@@ -6,6 +6,20 @@ import { ALLOWLIST, messageOfKey, type Allowlist, type FieldRule } from './allow
 
 const NO_TEST = 'no test yet';
 
+/**
+ * A proof as a reader can follow it: the test's name in quotes, then its file
+ * from the repository root ("path: name" in the allowlist). Not a link: the
+ * table is embedded in READMEs at different depths.
+ */
+export function proofCell(proof: string | undefined): string {
+  if (proof === undefined) return NO_TEST;
+  const sep = proof.indexOf(': ');
+  if (sep < 0) return proof;
+  const file = proof.slice(0, sep).trim();
+  const test = proof.slice(sep + 2).trim();
+  return `“${test}” (\`${file}\`)`;
+}
+
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
@@ -44,9 +58,9 @@ export function renderMatrix(allowlist: Allowlist = ALLOWLIST): string {
   for (const [key, rule] of Object.entries(allowlist)) {
     const msg = `\`${key}\``;
     const fields = Object.entries(rule.fields ?? {});
-    if (rule.anyField) row(msg, '*', ['every field', rule.note].filter(Boolean).join('; '), rule.proof ?? NO_TEST);
-    else if (fields.length === 0) row(msg, '—', ['must be empty', rule.note].filter(Boolean).join('; '), rule.proof ?? NO_TEST);
-    for (const [f, fr] of fields) row(msg, `\`${f}\``, allowed(allowlist, key, f, fr), fr.proof ?? rule.proof ?? NO_TEST);
+    if (rule.anyField) row(msg, '*', ['every field', rule.note].filter(Boolean).join('; '), proofCell(rule.proof));
+    else if (fields.length === 0) row(msg, '—', ['must be empty', rule.note].filter(Boolean).join('; '), proofCell(rule.proof));
+    for (const [f, fr] of fields) row(msg, `\`${f}\``, allowed(allowlist, key, f, fr), proofCell(fr.proof ?? rule.proof));
   }
   return `${rows.join('\n')}\n`;
 }

@@ -14,7 +14,8 @@ export const HEADER_FORMATTER_OPERATORS: readonly string[] = [
   'DOWNSTREAM_REMOTE_ADDRESS',
   'DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT',
   'UPSTREAM_REMOTE_ADDRESS',
-  'PROTOCOL',
+  // PROTOCOL is left out: the connection manager gives the router no protocol, so
+  // %PROTOCOL% formats empty on forwarded requests and upstream responses (engine bug).
   'HOSTNAME',
   'START_TIME',
 ];

@@ -44,7 +44,7 @@ const headers = (value: string): HeaderValueOption[] => [
   { header: { key: 'x-legacy', value: 'literal %% sign' }, append: { value: true } },
 ];
 const HEADER_MUTATIONS = {
-  request_headers_to_add: headers('%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% via %PROTOCOL%'),
+  request_headers_to_add: headers('%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% via %HOSTNAME%'),
   request_headers_to_remove: ['x-internal'],
   response_headers_to_add: headers('%HOSTNAME% at %START_TIME% from %UPSTREAM_REMOTE_ADDRESS% for %DOWNSTREAM_REMOTE_ADDRESS%'),
   response_headers_to_remove: ['server'],
@@ -184,19 +184,14 @@ const routeConfig: RouteConfiguration = {
 
 const hcmInline: HttpConnectionManager = {
   stat_prefix: 'inbound_http',
-  codec_type: 'HTTP2',
+  codec_type: 'HTTP1',
   route_config: routeConfig,
   http_filters: [
     { name: 'envoy.filters.http.rbac', typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: RBAC_RULES }) },
     { name: 'envoy.filters.http.router', typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}) },
   ],
   access_log: ACCESS_LOGS,
-  stream_idle_timeout: sec(300),
-  request_timeout: sec(60),
   common_http_protocol_options: { idle_timeout: sec(3600) },
-  http2_protocol_options: { max_concurrent_streams: u32(100) },
-  use_remote_address: { value: true },
-  xff_num_trusted_hops: 1,
   server_name: 'nodemesh',
   generate_request_id: { value: true },
 };
@@ -222,7 +217,6 @@ const listener: Listener = {
   bind_to_port: { value: true },
   use_original_dst: { value: true },
   traffic_direction: 'INBOUND',
-  stat_prefix: 'inbound',
   metadata,
   drain_type: 'DEFAULT',
   listener_filters_timeout: sec(1),
