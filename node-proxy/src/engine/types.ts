@@ -84,6 +84,10 @@ export interface DirectDecision {
   route: string;
   status: number;
   body?: string;
+  /** The exact bytes of an inline_bytes body (not necessarily UTF-8). */
+  bodyBytes?: Buffer;
+  /** Envoy adds Location (the request URL) to 201 and 3xx direct responses. */
+  location?: string;
   responseHeaders: HeaderMutation[];
 }
 

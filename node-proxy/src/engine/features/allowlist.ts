@@ -10,11 +10,9 @@
 // UpstreamTlsContext); the field that leads there names it with `rule`.
 import {
   ACCESS_LOG_JSON,
-  GENERATE_REQUEST_ID_TRUE,
   HEADER_VALUE,
   PRIORITY_ZERO,
   RETRY_ON,
-  UTF8_BYTES,
   VALIDATE_CLUSTERS_FALSE,
   type ValueRule,
 } from './predicates.js';
@@ -156,9 +154,7 @@ export const ALLOWLIST: Allowlist = {
     fields: {
       name: { proof: P.listenerUpdate },
       address: { proof: P.tcpBothWays },
-      bind_to_port: {
-        note: 'ENGINE BUG: an explicit false decodes as `{}` and is read as true, so the listener binds (see the todo test in node-proxy/test/engine-features-listener.test.ts); kept because the mesh emits it for VIP listeners',
-      },
+      bind_to_port: { proof: by('fListener', 'bind_to_port false leaves a listener unbound') },
       use_original_dst: { proof: P.e2e },
       traffic_direction: { enum: ['UNSPECIFIED', 'INBOUND', 'OUTBOUND'], ...info(P.listenerInfo) },
       listener_filters: { proof: P.inspector },
@@ -236,9 +232,8 @@ export const ALLOWLIST: Allowlist = {
     fields: {
       stat_prefix: { note: 'tags the envoy_http_* stats', proof: by('config', 'serves Envoy-named Prometheus stats') },
       codec_type: {
-        enum: ['AUTO', 'HTTP1'],
-        note: 'HTTP2 is refused: over plaintext the engine never starts the HTTP/2 session (engine bug)',
-        proof: by('fHttp', 'codec_type HTTP1 serves HTTP/1.1 and refuses an HTTP/2 preface'),
+        enum: ['AUTO', 'HTTP1', 'HTTP2'],
+        proof: by('fHttp', 'codec_type HTTP1 serves HTTP/1.1 and refuses an HTTP/2 preface; HTTP2 serves h2c'),
       },
       rds: { proof: P.routeUpdate },
       route_config: { proof: by('fHttp', 'route_config inline serves its routes without RDS') },
@@ -249,7 +244,7 @@ export const ALLOWLIST: Allowlist = {
         proof: by('fHttp', 'common_http_protocol_options.idle_timeout closes an idle downstream connection'),
       },
       server_name: { proof: by('fHttp', 'server_name is the Server header') },
-      generate_request_id: { value: GENERATE_REQUEST_ID_TRUE, proof: by('fHttp', 'generate_request_id true (explicit or default)') },
+      generate_request_id: { proof: by('fHttp', 'generate_request_id true (explicit or default)') },
     },
   },
   'envoy.extensions.filters.network.http_connection_manager.v3.Rds': {
@@ -745,7 +740,7 @@ export const ALLOWLIST: Allowlist = {
   },
   'envoy.config.core.v3.DataSource#inline': {
     fields: {
-      inline_bytes: { value: UTF8_BYTES, proof: by('fHttp', 'direct_response inline_bytes sends the bytes as the body') },
+      inline_bytes: { proof: by('fHttp', 'direct_response inline_bytes sends the bytes as the body') },
       inline_string: { proof: P.redirectDirect },
     },
   },

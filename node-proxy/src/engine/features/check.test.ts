@@ -21,6 +21,7 @@ import { ALLOWLIST, messageOfKey, type Allowlist } from './allowlist.js';
 import { checkResource } from './check.js';
 import { allowlistProblems } from './consistency.js';
 import { proofCell, renderMatrix } from './matrix.js';
+import { matrixSection, readmeSection } from './readme.js';
 import { headerValueProblem, PRIORITY_ZERO } from './predicates.js';
 import { proofProblems, REPO_ROOT } from './proofs.js';
 import { pack, sampleResources, wire } from './samples.js';
@@ -158,7 +159,7 @@ describe('engine feature check: unimplemented configuration', () => {
     ]);
     assert.deepEqual(checkResource(TypeUrl.Listener, l), [
       `filter_chains[0].filters[0].typed_config: extension type.googleapis.com/envoy.extensions.filters.network.ratelimit.v3.RateLimit ${NI}`,
-      `filter_chains[0].filters[1].typed_config<${HCM}>.codec_type: HTTP3 ${NI} (supported: AUTO, HTTP1)`,
+      `filter_chains[0].filters[1].typed_config<${HCM}>.codec_type: HTTP3 ${NI} (supported: AUTO, HTTP1, HTTP2)`,
       `filter_chains[0].filters[1].typed_config<${HCM}>.common_http_protocol_options.max_requests_per_connection: field envoy.config.core.v3.HttpProtocolOptions.max_requests_per_connection ${NI}`,
     ]);
   });
@@ -197,7 +198,7 @@ describe('engine feature check: unimplemented configuration', () => {
       response_headers_to_add: [{ header: { key: 'x-ok', value: '%HOSTNAME% 100%%' } }, { header: { key: 'x-c', value: 'to %UPSTREAM_CLUSTER% at %START_TIME(%s)%' } }],
     });
     assert.deepEqual(checkResource(TypeUrl.RouteConfiguration, rc), [
-      `response_headers_to_add[1].header.value: header value "to %UPSTREAM_CLUSTER% at %START_TIME(%s)%": formatter operator %UPSTREAM_CLUSTER%, %START_TIME(%s)% ${NI} (supported: %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %UPSTREAM_REMOTE_ADDRESS%, %HOSTNAME%, %START_TIME%, %% for a literal %)`,
+      `response_headers_to_add[1].header.value: header value "to %UPSTREAM_CLUSTER% at %START_TIME(%s)%": formatter operator %UPSTREAM_CLUSTER%, %START_TIME(%s)% ${NI} (supported: %DOWNSTREAM_REMOTE_ADDRESS%, %DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%, %UPSTREAM_REMOTE_ADDRESS%, %PROTOCOL%, %HOSTNAME%, %START_TIME%, %% for a literal %)`,
     ]);
   });
 
@@ -248,18 +249,16 @@ describe('engine feature check: unimplemented configuration', () => {
     const hcm = hcmFilter({
       rds: { config_source: ADS, route_config_name: 'r' },
       http_filters: [router],
-      codec_type: 'HTTP2',
+      codec_type: 'HTTP3',
       stream_idle_timeout: { seconds: 300 },
       request_timeout: { seconds: 60 },
       http2_protocol_options: { max_concurrent_streams: { value: 10 } },
       use_remote_address: { value: true },
       xff_num_trusted_hops: 1,
-      generate_request_id: { value: false },
     });
     const at = `filter_chains[0].filters[0].typed_config<${HCM}>`;
     assert.deepEqual(checkResource(TypeUrl.Listener, listener([hcm], { stat_prefix: 'l' })).sort(), [
-      `${at}.codec_type: HTTP2 ${NI} (supported: AUTO, HTTP1)`,
-      `${at}.generate_request_id: false ${NI} (only true: an explicit false is ignored by the engine)`,
+      `${at}.codec_type: HTTP3 ${NI} (supported: AUTO, HTTP1, HTTP2)`,
       `${at}.http2_protocol_options: field ${HCM}.http2_protocol_options ${NI}`,
       `${at}.request_timeout: field ${HCM}.request_timeout ${NI}`,
       `${at}.stream_idle_timeout: field ${HCM}.stream_idle_timeout ${NI}`,
@@ -274,7 +273,6 @@ describe('engine feature check: unimplemented configuration', () => {
     });
     assert.deepEqual(checkResource(TypeUrl.RouteConfiguration, rc).sort(), [
       `validate_clusters: true ${NI} (only false: routes to unknown clusters are accepted and answered with cluster_not_found_response_code)`,
-      `virtual_hosts[0].routes[0].direct_response.body.inline_bytes: inline_bytes that are not valid UTF-8 ${NI} (the body is sent as text)`,
     ].sort());
     const ok = wire('envoy.config.route.v3.RouteConfiguration', {
       name: 'r',
@@ -301,12 +299,16 @@ describe('header value formatter operators', () => {
   it('refuses other operators, operator arguments and a lone %', () => {
     assert.match(headerValueProblem('%REQ(x-id)%')!, /formatter operator %REQ\(x-id\)% is not implemented/);
     assert.match(headerValueProblem('%START_TIME(%Y)%')!, /formatter operator %START_TIME\(%Y\)% is not implemented/);
-    assert.match(headerValueProblem('via %PROTOCOL%')!, /formatter operator %PROTOCOL% is not implemented/);
+    assert.match(headerValueProblem('via %UPSTREAM_CLUSTER%')!, /formatter operator %UPSTREAM_CLUSTER% is not implemented/);
     assert.match(headerValueProblem('50% off')!, /unterminated formatter operator at offset 2/);
   });
 });
 
 describe('the allowlist', () => {
+  it('is what node-proxy/README.md shows as the feature matrix (regenerate with print-matrix.ts --write)', () => {
+    assert.equal(readmeSection(), matrixSection());
+  });
+
   it('is consistent with the protos: fields, enum values, extensions and links all exist', () => {
     assert.deepEqual(allowlistProblems(ALLOWLIST), []);
   });

@@ -14,8 +14,7 @@ export const HEADER_FORMATTER_OPERATORS: readonly string[] = [
   'DOWNSTREAM_REMOTE_ADDRESS',
   'DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT',
   'UPSTREAM_REMOTE_ADDRESS',
-  // PROTOCOL is left out: the connection manager gives the router no protocol, so
-  // %PROTOCOL% formats empty on forwarded requests and upstream responses (engine bug).
+  'PROTOCOL',
   'HOSTNAME',
   'START_TIME',
 ];
@@ -126,19 +125,3 @@ function onlyBool(allowed: boolean, why: string): ValueRule {
 /** RouteConfiguration.validate_clusters: the engine never checks route clusters against CDS; a missing one answers cluster_not_found_response_code. */
 export const VALIDATE_CLUSTERS_FALSE: ValueRule = onlyBool(false, 'routes to unknown clusters are accepted and answered with cluster_not_found_response_code');
 
-/** HttpConnectionManager.generate_request_id: an explicit false is read as unset (engine bug), so it is refused rather than ignored. */
-export const GENERATE_REQUEST_ID_TRUE: ValueRule = onlyBool(true, 'an explicit false is ignored by the engine');
-
-/** DirectResponseAction bodies: the connection manager sends the body as a string, so only valid UTF-8 bytes reach the client unchanged. */
-export const UTF8_BYTES: ValueRule = {
-  describe: 'valid UTF-8 only (the body is sent as text)',
-  check: (v) => {
-    if (!(v instanceof Uint8Array)) return undefined;
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(v);
-      return undefined;
-    } catch {
-      return `inline_bytes that are not valid UTF-8 ${NOT_IMPLEMENTED} (the body is sent as text)`;
-    }
-  },
-};

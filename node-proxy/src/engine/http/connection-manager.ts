@@ -140,9 +140,12 @@ export class HttpConnectionManager implements TerminalFilter {
   }
 
   private dispatch(socket: Socket, h2: boolean): void {
+    // The HTTP/2 session takes over the socket's handle and reads what is
+    // already buffered (a peeked preface) on the next tick: resuming after
+    // the hand-over would let those bytes flow away, but a socket that was
+    // never read (pauseOnConnect) must be resumed first or it never reads.
+    if (h2 && socket.readableLength === 0) socket.resume();
     (h2 ? this.h2 : this.h1).emit('connection', socket);
-    // The HTTP/2 session reads the bytes already buffered (the peeked
-    // preface) on the next tick; resuming now would let them flow away.
     if (!h2) socket.resume();
   }
 
@@ -243,7 +246,7 @@ export class HttpConnectionManager implements TerminalFilter {
     }
     if (decision.kind === 'direct') {
       this.deps.stats.counter('envoy_http_rq_direct_response', this.tags).inc();
-      return this.local(res, decision.status, decision.body ?? '', decision.responseHeaders, log, h2);
+      return this.local(res, decision.status, decision.bodyBytes ?? decision.body ?? '', decision.responseHeaders, log, h2, decision.location ? { location: decision.location } : {});
     }
     log.upstreamCluster = decision.cluster;
     const needsBuffer = !!decision.retry || decision.mirrors.length > 0;
@@ -332,7 +335,7 @@ export class HttpConnectionManager implements TerminalFilter {
     return out;
   }
 
-  private local(res: Res, status: number, body: string, mutations: HeaderMutation[], log: AccessLogEntry, h2: boolean, extra: Headers = {}): void {
+  private local(res: Res, status: number, body: string | Buffer, mutations: HeaderMutation[], log: AccessLogEntry, h2: boolean, extra: Headers = {}): void {
     log.responseCode = status;
     if (res.headersSent) {
       res.destroy?.();

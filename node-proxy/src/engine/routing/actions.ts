@@ -29,10 +29,7 @@ export interface RouteForwardDecision extends ForwardDecision {
 }
 
 /** DirectDecision plus Envoy's Location on 201/3xx direct responses and the exact bytes of inline_bytes. */
-export interface RouteDirectDecision extends DirectDecision {
-  location?: string;
-  bodyBytes?: Buffer;
-}
+export type RouteDirectDecision = DirectDecision;
 
 export type RoutingDecision = RouteForwardDecision | RedirectDecision | RouteDirectDecision | NoRouteDecision;
 
