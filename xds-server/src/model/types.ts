@@ -1,3 +1,5 @@
+import type { GatewayIR } from './gateway.js';
+
 // The mesh model: the one internal representation every user API is translated
 // into and the xDS translator reads from. Plain, serializable data (JSON round
 // trips unchanged) so each stage can be golden-tested and diffed.
@@ -73,6 +75,8 @@ export interface MeshModel {
   clusterDomain: string;
   /** Sorted by namespace, then name. */
   services: Service[];
+  /** Gateways (Gateway API, later Ingress); sorted by namespace, then name. Absent: none. */
+  gateways?: GatewayIR[];
 }
 
 /** A model error: `path` is a dotted/bracketed path into MeshModel. */
