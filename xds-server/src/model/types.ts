@@ -1,11 +1,10 @@
-import type { GatewayIR } from './gateway.js';
-
 // The mesh model: the one internal representation every user API is translated
 // into and the xDS translator reads from. Plain, serializable data (JSON round
 // trips unchanged) so each stage can be golden-tested and diffed.
 //
 // Later user APIs add sibling arrays (gateways, HTTP routes, authentication
 // policies); the xDS translator reads only this shape, never user resources.
+import type { GatewayIR } from './gateway.js';
 
 /** What speaks on a service port; decides HTTP-aware vs plain TCP handling. */
 export type AppProtocol = 'http' | 'http2' | 'grpc' | 'tcp' | 'tls' | 'udp';
