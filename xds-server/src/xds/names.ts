@@ -13,3 +13,21 @@ export const vipListenerName = (vip: string, port: ServicePort): string => `${vi
 /** The node proxy's capture listener and its passthrough cluster. */
 export const OUTBOUND_LISTENER = 'nodemesh_outbound';
 export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+
+// Gateways (model/gateway.ts). `|` cannot occur in a Kubernetes name, so each
+// part of a gateway resource name stays unambiguous.
+
+/** A gateway's route configuration for one port, shared by the listeners of all its addresses. */
+export const gatewayRouteName = (gw: { namespace: string; name: string }, port: number): string => `gateway|${gw.namespace}/${gw.name}|${port}`;
+
+/** A gateway's listener on one address and port: `gateway|<ns>/<name>|<address>:<port>` (IPv6 in brackets). */
+export const gatewayListenerName = (gw: { namespace: string; name: string }, address: string, port: number): string =>
+  `gateway|${gw.namespace}/${gw.name}|${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+/**
+ * A cluster that never exists: weighted-cluster share of the traffic that
+ * belonged to unresolvable backendRefs. Envoy answers it with the route's
+ * cluster_not_found_response_code (500), as Envoy Gateway's
+ * `invalid-backend-cluster`. Cannot clash with `outbound|…` service clusters.
+ */
+export const INVALID_BACKEND_CLUSTER = 'nodemesh_invalid_backend';

@@ -1,13 +1,16 @@
-// Model → Envoy resources, per profile of client. Pure per service: a service
-// translates to the same resources whatever the rest of the mesh holds, which
-// is what lets XdsTranslator reuse the previous output of every unchanged
-// service — a one-endpoint change re-encodes one ClusterLoadAssignment.
+// Model → Envoy resources, per profile of client. Pure per service (and per
+// gateway): a service translates to the same resources whatever the rest of
+// the mesh holds, which is what lets XdsTranslator reuse the previous output
+// of every unchanged service — a one-endpoint change re-encodes one
+// ClusterLoadAssignment.
 import { encodeMessage } from '../../../api/src/any.js';
 import { TypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import { EncodedResource } from '../cache/resource.js';
+import type { GatewayIR } from '../model/gateway.js';
 import type { MeshModel, Service } from '../model/types.js';
 import { passthroughCluster, serviceCluster } from './clusters.js';
 import { serviceLoadAssignment } from './endpoints.js';
+import { gatewayResources } from './gateways.js';
 import { apiListener, isHttpPort, outboundCaptureListener, vipListener } from './listeners.js';
 import { clusterName, hostPortName } from './names.js';
 import { serviceRouteConfig } from './routes.js';
@@ -74,6 +77,11 @@ export function translateService(svc: Service): ServiceOutput {
   return { envoy, proxyless };
 }
 
+/** The resources of one gateway: Envoy profile only (gateways.ts). */
+export function translateGateway(gw: GatewayIR): EncodedResource[] {
+  return gatewayResources(gw).map((r) => encode(r.typeUrl, r.name, r.message, r.refs));
+}
+
 /** Resources that do not depend on any service. */
 function staticResources(opts: XdsTranslatorOptions): ServiceOutput {
   const l = outboundCaptureListener(opts.outboundAddress, opts.outboundPort);
@@ -86,7 +94,7 @@ function staticResources(opts: XdsTranslatorOptions): ServiceOutput {
 
 /**
  * Translates whole models, reusing the previous call's output for every service
- * whose model is unchanged (compared by content, since providers rebuild the
+ * (and gateway) whose model is unchanged (compared by content, since providers rebuild the
  * model from scratch). Not safe for concurrent use.
  */
 export class XdsTranslator {
@@ -94,6 +102,10 @@ export class XdsTranslator {
   // Identity first: a provider that keeps unchanged Service objects (as the
   // incremental paths do) skips even the serialization of the content key.
   private byIdentity = new WeakMap<Service, { key: string; out: ServiceOutput }>();
+  // Gateways, memoized the same way: an unchanged gateway keeps its encoded
+  // resources (and so their content-hash versions) across translations.
+  private previousGateways = new Map<string, EncodedResource[]>();
+  private gatewaysByIdentity = new WeakMap<GatewayIR, { key: string; out: EncodedResource[] }>();
   private readonly statics: ServiceOutput;
 
   constructor(opts: XdsTranslatorOptions) {
@@ -103,6 +115,8 @@ export class XdsTranslator {
   reset(): void {
     this.previous = new Map();
     this.byIdentity = new WeakMap();
+    this.previousGateways = new Map();
+    this.gatewaysByIdentity = new WeakMap();
   }
 
   /** Resources the last translate() created rather than reused: what is new to validate. */
@@ -132,7 +146,36 @@ export class XdsTranslator {
       add(hit.out);
     }
     this.previous = next;
+    this.addGateways(model.gateways ?? [], out.envoy, fresh);
     this.fresh = fresh;
     return out;
+  }
+
+  private addGateways(gateways: readonly GatewayIR[], envoy: ResourcesByType, fresh: EncodedResource[]): void {
+    const next = new Map<string, EncodedResource[]>();
+    const secrets = new Set<string>();
+    for (const gw of gateways) {
+      let hit = this.gatewaysByIdentity.get(gw);
+      if (!hit) {
+        const key = JSON.stringify(gw);
+        let out = this.previousGateways.get(key);
+        if (!out) {
+          out = translateGateway(gw);
+          fresh.push(...out);
+        }
+        hit = { key, out };
+        this.gatewaysByIdentity.set(gw, hit);
+      }
+      next.set(hit.key, hit.out);
+      for (const r of hit.out) {
+        // Gateways that terminate TLS with the same Secret share its resource.
+        if (r.typeUrl === TypeUrl.Secret) {
+          if (secrets.has(r.name)) continue;
+          secrets.add(r.name);
+        }
+        (envoy[r.typeUrl] ??= []).push(r);
+      }
+    }
+    this.previousGateways = next;
   }
 }

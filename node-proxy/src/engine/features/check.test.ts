@@ -3,9 +3,11 @@
 // NACKed with its exact path. Also keeps the allowlist honest: consistent with
 // the protos, and every cited proof naming a real test.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Enum } from 'protobufjs';
+import { parse } from 'yaml';
 import { decodeMessage } from '../../../../api/src/any.js';
 import { envoyRoot } from '../../../../api/src/protos.js';
 import { messageName, TypeUrl, type ResourceTypeUrl } from '../../../../api/src/type-urls.js';
@@ -65,9 +67,15 @@ describe('engine feature check: what the mesh emits', () => {
       { ...service('rand', { vip: '10.96.0.22', endpoints: [endpoint('10.0.0.4', 50051)] }), lbPolicy: 'RANDOM' },
       service('headless', { endpoints: [endpoint('10.0.0.5', 50051)] }),
     ]);
+    // Gateways of every kind the xDS translator handles: those of its golden inputs.
+    const goldens = join(REPO_ROOT, 'xds-server/testdata/xds');
+    m.gateways = readdirSync(goldens)
+      .filter((f) => f.startsWith('gateway-') && f.endsWith('.in.yaml'))
+      .flatMap((f) => (parse(readFileSync(join(goldens, f), 'utf8')) as MeshModel).gateways ?? []);
     assert.deepEqual(validateModel(m), [], 'the fixture model is valid');
     const resources = envoyResources(m);
     assert.ok(resources.some(([t]) => t === TypeUrl.RouteConfiguration) && resources.some(([t]) => t === TypeUrl.Listener));
+    assert.ok(resources.some(([t]) => t === TypeUrl.Secret) && resources.some(([, r]) => r.name.startsWith('gateway|')), 'gateways are translated');
     assert.deepEqual(problemsOf(resources), []);
   });
 
