@@ -176,8 +176,8 @@ export const ALLOWLIST: Allowlist = {
   },
   [ORIGINAL_DST]: { note: 'SO_ORIGINAL_DST (netfilter REDIRECT or the eBPF steering)', proof: P.e2e },
   [TLS_INSPECTOR]: {
-    note: 'ENGINE BUG: a chain that terminates TLS behind tls_inspector never completes the handshake (todo test in node-proxy/test/engine-features-listener.test.ts); passthrough chains work',
-    proof: P.inspector,
+    note: 'SNI and ALPN from the ClientHello; the chain may pass TLS through or terminate it',
+    proof: by('fListener', 'terminates TLS on a chain chosen behind tls_inspector'),
   },
   'envoy.config.listener.v3.FilterChain': {
     fields: {
@@ -500,8 +500,8 @@ export const ALLOWLIST: Allowlist = {
   'envoy.config.route.v3.DirectResponseAction': {
     fields: {
       status: {
-        note: 'ENGINE BUG: 201 and 3xx answers lack the Location header Envoy adds (the route decision has it; the connection manager drops it)',
-        proof: P.redirectDirect,
+        note: '201 and 3xx answers carry the request URI as Location, as Envoy adds it',
+        proof: by('fHttp', 'a 3xx direct_response carries the request URI as Location'),
       },
       body: { rule: 'envoy.config.core.v3.DataSource#inline', proof: P.redirectDirect },
     },
