@@ -30,6 +30,15 @@ export async function runStatus(flags: { admin: string; json?: boolean; proxyAdm
     console.log(`last rejected update (${status.lastRejection.at}); proxies kept the previous snapshot:`);
     for (const p of status.lastRejection.problems.slice(0, 20)) console.log(`  ${p}`);
   }
+  if (status.gatewayApi?.length) {
+    console.log('gateway api:');
+    for (const o of status.gatewayApi) {
+      const conds = [...o.conditions, ...(o.listeners ?? []).flatMap((l) => l.conditions.map((c) => ({ ...c, type: `${l.name}/${c.type}` }))), ...(o.parents ?? []).flatMap((p) => p.conditions.map((c) => ({ ...c, type: `${p.parentRef.name}/${c.type}` })))];
+      const bad = conds.filter((c) => (c.status === 'False') !== (c.type.endsWith('Conflicted')));
+      console.log(`  ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}: ${bad.length ? 'problems' : 'ok'}`);
+      for (const c of bad) console.log(`    ${c.type}=${c.status} ${c.reason}: ${c.message}`);
+    }
+  }
   console.log(`clients: ${status.clients.length}`);
   for (const c of status.clients) {
     console.log(`  ${c.node?.id ?? '?'} (${c.protocol}, ${c.group ?? '?'}, since ${c.connectedAt})`);

@@ -3,7 +3,19 @@ export * from './errors.js';
 export { parseObject, rawIdentity, rawObjectKey, objectKey, SUPPORTED_KINDS } from './parse.js';
 export type { ParseObjectResult, RawIdentity } from './parse.js';
 export { emptyResources, addToResources } from './resources.js';
-export type { Resources, KubeObject, ServiceObject, EndpointSliceObject, WorkloadObject, Origin } from './resources.js';
+export type {
+  Resources,
+  KubeObject,
+  ServiceObject,
+  EndpointSliceObject,
+  WorkloadObject,
+  SecretObject,
+  GatewayClassObject,
+  GatewayObject,
+  HTTPRouteObject,
+  ReferenceGrantObject,
+  Origin,
+} from './resources.js';
 export { formatFieldPath, joinFieldPath } from './issues.js';
 export { serviceSchema, SERVICE_API_VERSION, SERVICE_KIND } from './service.js';
 export type { ServicePortSpec, ServiceSpec } from './service.js';
@@ -12,3 +24,5 @@ export { workloadSchema, WORKLOAD_API_VERSION, WORKLOAD_KIND } from './workload.
 export type { WorkloadSpec } from './workload.js';
 export { ipFamilyOf } from './ip.js';
 export type { IPFamily } from './ip.js';
+export { secretSchema, secretValue, SECRET_API_VERSION, SECRET_KIND, TLS_SECRET_TYPE, TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY } from './secret.js';
+export * from './gateway-api/index.js';

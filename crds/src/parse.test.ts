@@ -39,7 +39,16 @@ describe('parseObject', () => {
       formatConfigError(r.errors[0]!),
       `error: a.yaml#0 apps/v1/Deployment shop/web: unsupported kind apps/v1/Deployment; supported: ${SUPPORTED_KINDS.join(', ')}`,
     );
-    assert.deepEqual(SUPPORTED_KINDS, ['v1/Service', 'discovery.k8s.io/v1/EndpointSlice', 'nodemesh.io/v1alpha1/Workload']);
+    assert.deepEqual(SUPPORTED_KINDS, [
+      'v1/Service',
+      'discovery.k8s.io/v1/EndpointSlice',
+      'nodemesh.io/v1alpha1/Workload',
+      'v1/Secret',
+      'gateway.networking.k8s.io/v1/GatewayClass',
+      'gateway.networking.k8s.io/v1/Gateway',
+      'gateway.networking.k8s.io/v1/HTTPRoute',
+      'gateway.networking.k8s.io/v1beta1/ReferenceGrant',
+    ]);
   });
 
   it('rejects non-mappings and documents without apiVersion/kind', () => {

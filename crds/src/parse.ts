@@ -9,6 +9,12 @@ import { DEFAULT_NAMESPACE } from './meta.js';
 import type { KubeObject } from './resources.js';
 import { SERVICE_API_VERSION, SERVICE_KIND, serviceSchema } from './service.js';
 import { WORKLOAD_API_VERSION, WORKLOAD_KIND, workloadSchema } from './workload.js';
+import { GATEWAY_API_V1, GATEWAY_API_V1BETA1 } from './gateway-api/common.js';
+import { GATEWAY_KIND, gatewaySchema } from './gateway-api/gateway.js';
+import { GATEWAY_CLASS_KIND, gatewayClassSchema } from './gateway-api/gatewayclass.js';
+import { HTTP_ROUTE_KIND, httpRouteSchema } from './gateway-api/httproute.js';
+import { REFERENCE_GRANT_KIND, referenceGrantSchema } from './gateway-api/referencegrant.js';
+import { SECRET_API_VERSION, SECRET_KIND, secretSchema } from './secret.js';
 
 type Bare<T> = T extends unknown ? Omit<T, 'origin'> : never;
 type BareObject = Bare<KubeObject>;
@@ -19,7 +25,15 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   [`${SERVICE_API_VERSION}/${SERVICE_KIND}`, (doc: unknown) => serviceSchema.safeParse(doc, { error: kubeErrorMap })],
   [`${ENDPOINT_SLICE_API_VERSION}/${ENDPOINT_SLICE_KIND}`, (doc: unknown) => endpointSliceSchema.safeParse(doc, { error: kubeErrorMap })],
   [`${WORKLOAD_API_VERSION}/${WORKLOAD_KIND}`, (doc: unknown) => workloadSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${SECRET_API_VERSION}/${SECRET_KIND}`, (doc: unknown) => secretSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${GATEWAY_API_V1}/${GATEWAY_CLASS_KIND}`, (doc: unknown) => gatewayClassSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${GATEWAY_API_V1}/${GATEWAY_KIND}`, (doc: unknown) => gatewaySchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${GATEWAY_API_V1}/${HTTP_ROUTE_KIND}`, (doc: unknown) => httpRouteSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${GATEWAY_API_V1BETA1}/${REFERENCE_GRANT_KIND}`, (doc: unknown) => referenceGrantSchema.safeParse(doc, { error: kubeErrorMap })],
 ]);
+
+// Kinds without a namespace: their identity (and errors) carry namespace ''.
+const CLUSTER_SCOPED: ReadonlySet<string> = new Set([`${GATEWAY_API_V1}/${GATEWAY_CLASS_KIND}`]);
 
 /** `apiVersion/kind` of every kind parseObject accepts, e.g. `discovery.k8s.io/v1/EndpointSlice`. */
 export const SUPPORTED_KINDS: readonly string[] = [...PARSERS.keys()];
@@ -31,7 +45,7 @@ export const SUPPORTED_KINDS: readonly string[] = [...PARSERS.keys()];
 export interface RawIdentity {
   apiVersion?: string;
   kind?: string;
-  /** metadata.namespace, or "default" when absent (every supported kind is namespaced). */
+  /** metadata.namespace, or "default" when absent; '' for cluster-scoped kinds (GatewayClass). */
   namespace: string;
   name?: string;
 }
@@ -48,9 +62,10 @@ function stringField(obj: Record<string, unknown>, key: string): string | undefi
 export function rawIdentity(doc: unknown): RawIdentity {
   if (!isRecord(doc)) return { namespace: DEFAULT_NAMESPACE };
   const meta = isRecord(doc.metadata) ? doc.metadata : {};
-  const id: RawIdentity = { namespace: stringField(meta, 'namespace') ?? DEFAULT_NAMESPACE };
   const apiVersion = stringField(doc, 'apiVersion');
   const kind = stringField(doc, 'kind');
+  const clusterScoped = CLUSTER_SCOPED.has(`${apiVersion}/${kind}`);
+  const id: RawIdentity = { namespace: clusterScoped ? '' : (stringField(meta, 'namespace') ?? DEFAULT_NAMESPACE) };
   const name = stringField(meta, 'name');
   if (apiVersion !== undefined) id.apiVersion = apiVersion;
   if (kind !== undefined) id.kind = kind;

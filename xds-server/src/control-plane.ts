@@ -1,6 +1,9 @@
 // The running control plane: file provider → Kubernetes translator → model →
 // publisher → snapshot cache → ADS server, plus the admin endpoint. The
 // stages are wired here and nowhere else.
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import { decodeForDisplay } from '../../api/src/any.js';
 import { messageName, SHORT_NAME } from '../../api/src/type-urls.js';
 import { formatConfigError, type ConfigError } from '../../crds/src/errors.js';
@@ -10,10 +13,11 @@ import { SnapshotCache, type NodeHash } from './cache/snapshot-cache.js';
 import { createLogger, type Logger } from './log.js';
 import { XdsMetrics } from './metrics.js';
 import { profileNodeHash } from './node-hash.js';
-import { FileProvider } from './provider/file/index.js';
+import { FileProvider, STATUS_FILE } from './provider/file/index.js';
 import { SnapshotPublisher, type PublishOutcome } from './publisher.js';
 import { FlowControl, XdsGrpcServer } from './server/grpc-server.js';
 import { StreamRegistry } from './server/stream-status.js';
+import { translateGatewayApi, type ObjectStatus } from './translate/gateway-api/index.js';
 import { translateResources } from './translate/kubernetes/index.js';
 import type { Profile } from './xds/translator.js';
 
@@ -39,6 +43,8 @@ export interface ControlPlaneStatus {
   configDir: string;
   configErrors: string[];
   translationErrors: string[];
+  /** Gateway API status conditions of every object nodemesh's controller owns. */
+  gatewayApi: ObjectStatus[];
   lastRejection: { at: string; problems: string[] } | null;
   snapshots: Record<string, { version: string; resources: Record<string, number> }>;
   clients: ReturnType<StreamRegistry['list']>;
@@ -118,9 +124,35 @@ export class ControlPlane {
       trustDomain: this.opts.trustDomain ?? 'cluster.local',
       clusterDomain: this.opts.clusterDomain ?? 'cluster.local',
     });
-    this.reportErrors(configErrors, errors);
+    // Gateway API reads the services the Kubernetes translator resolved (backendRefs → clusters).
+    const gw = translateGatewayApi(resources, model);
+    model.gateways = gw.gateways;
+    this.reportErrors(configErrors, [...errors, ...gw.errors]);
+    this.setGatewayStatus(gw.statuses);
     return this.publisher.publish(model);
   }
+
+  /**
+   * Gateway API status: in `nodemesh status`, and (file mode) in
+   * nodemesh-status.yaml beside the inputs, which the provider ignores. The
+   * Kubernetes provider will write it back to the objects instead.
+   */
+  private setGatewayStatus(statuses: ObjectStatus[]): void {
+    this.gatewayStatus = statuses;
+    const text = statuses.length ? stringifyYaml({ gatewayApi: statuses }) : '';
+    if (text === this.statusFileText) return;
+    this.statusFileText = text;
+    const file = join(this.opts.configDir, STATUS_FILE);
+    try {
+      if (text) writeFileSync(file, `# written by nodemesh xds-server; not read back\n${text}`);
+      else rmSync(file, { force: true });
+    } catch (err) {
+      this.log.warn('cannot write the status file', { file, error: (err as Error).message });
+    }
+  }
+
+  private gatewayStatus: ObjectStatus[] = [];
+  private statusFileText = '';
 
   private reportErrors(configErrors: ConfigError[], translationErrors: ConfigError[]): void {
     this.configErrors = configErrors;
@@ -151,6 +183,7 @@ export class ControlPlane {
       lastRejection: this.publisher.lastRejection ?? null,
       snapshots,
       clients: this.registry.list(),
+      gatewayApi: this.gatewayStatus,
     };
   }
 

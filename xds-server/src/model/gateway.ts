@@ -39,7 +39,7 @@ export interface RedirectIR {
   hostname?: string;
   port?: number;
   path?: { type: 'ReplaceFullPath' | 'ReplacePrefixMatch'; value: string };
-  /** 301 (Gateway API default) or 302 (also 303, 307, 308 where allowed). */
+  /** 302 (the CRD's default), 301, or 303/307/308 where a user API allows them. */
   statusCode: number;
 }
 

@@ -60,6 +60,7 @@ describe('translateResources', () => {
     for (const name of cases) {
       const { resources } = load(name);
       const reversed: Resources = {
+        ...resources,
         services: [...resources.services].reverse(),
         endpointSlices: [...resources.endpointSlices].reverse(),
         workloads: [...resources.workloads].reverse(),

@@ -1,0 +1,73 @@
+// Served listeners and their attached routes → GatewayPortIR: listeners on
+// one port merge into one port, one virtual host per hostname served there.
+// A request's host selects the most specific listener, and within it every
+// route whose hostname covers the host, in precedence order — so each
+// virtual host holds exactly the routes the spec says may answer it.
+import type { GatewayPortIR, HttpRouteIR, VirtualHostIR } from '../../model/gateway.js';
+import type { Attachment } from './attach.js';
+import type { GatewayState, ListenerState } from './gateways.js';
+import { ANY_HOST, compareHostSpecificity, covers } from './hostnames.js';
+import { compareEntries, type RankedEntry } from './precedence.js';
+
+function listenerHost(l: ListenerState): string {
+  return l.spec.hostname ?? ANY_HOST;
+}
+
+function created(a: Attachment): number {
+  const t = a.route.route.metadata.creationTimestamp;
+  return t === undefined ? Number.POSITIVE_INFINITY : Date.parse(t);
+}
+
+function virtualHost(host: string, owner: ListenerState, attachments: readonly Attachment[]): VirtualHostIR {
+  const ranked: RankedEntry[] = [];
+  const seen = new Set<string>();
+  for (const a of attachments) {
+    if (a.listener !== owner) continue;
+    const { namespace, name } = a.route.route.metadata;
+    if (seen.has(`${namespace}/${name}`)) continue; // two parentRefs to one listener: serve the route once
+    // The most specific of the route's hostnames that covers this host.
+    const hostname = a.hostnames.filter((h) => covers(h, host)).sort(compareHostSpecificity)[0];
+    if (hostname === undefined) continue;
+    seen.add(`${namespace}/${name}`);
+    for (const entry of a.route.entries) ranked.push({ entry, hostname, created: created(a), namespace, name });
+  }
+  ranked.sort(compareEntries);
+  const routes: HttpRouteIR[] = ranked.map((r) => structuredClone(r.entry.ir));
+  return { name: host, domains: [host], routes };
+}
+
+/** Ports of one Gateway, ascending, from its served listeners and the routes attached to them. */
+export function buildPorts(state: GatewayState, attachments: readonly Attachment[]): GatewayPortIR[] {
+  const byPort = new Map<number, ListenerState[]>();
+  for (const l of state.listeners) if (l.usable) byPort.set(l.spec.port, [...(byPort.get(l.spec.port) ?? []), l]);
+  const ports: GatewayPortIR[] = [];
+  for (const [port, listeners] of [...byPort].sort((a, b) => a[0] - b[0])) {
+    const mine = attachments.filter((a) => a.gateway === state && listeners.includes(a.listener));
+    const hosts = [...new Set(mine.flatMap((a) => a.hostnames))].sort(compareHostSpecificity);
+    const virtualHosts: VirtualHostIR[] = [];
+    for (const host of hosts) {
+      // The listener a request for this host reaches: the most specific one whose hostname covers it.
+      const owner = listeners.filter((l) => covers(listenerHost(l), host)).sort((a, b) => compareHostSpecificity(listenerHost(a), listenerHost(b)))[0];
+      if (owner === undefined) continue;
+      const vh = virtualHost(host, owner, mine);
+      if (vh.routes.length > 0) virtualHosts.push(vh);
+    }
+    // A listener's hostname that no route claims must still not fall through
+    // to a wider virtual host (another listener's): an empty one answers 404.
+    for (const l of listeners) {
+      const own = listenerHost(l);
+      if (own === ANY_HOST || virtualHosts.some((v) => v.name === own)) continue;
+      if (virtualHosts.some((v) => covers(v.name, own))) virtualHosts.push({ name: own, domains: [own], routes: [] });
+    }
+    virtualHosts.sort((a, b) => compareHostSpecificity(a.name, b.name));
+    const protocol = listeners[0]!.spec.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP';
+    const certificates =
+      protocol === 'HTTPS'
+        ? [...listeners]
+            .sort((a, b) => compareHostSpecificity(listenerHost(a), listenerHost(b)))
+            .map((l) => ({ hostnames: [l.spec.hostname ?? ''], certs: l.certs.map((c) => ({ ...c })) }))
+        : [];
+    ports.push({ port, protocol, virtualHosts, certificates, streams: [] });
+  }
+  return ports;
+}

@@ -1,0 +1,108 @@
+// Golden tests: testdata/translate/gateway-api/<case>.in.yaml (real objects,
+// loaded through the file provider's parse path, Services translated by the
+// Kubernetes translator) → <case>.out.yaml holding the GatewayIRs, every
+// object's status and every error. UPDATE_GOLDEN=1 rewrites the goldens and
+// prunes those of removed cases.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { formatConfigError } from '../../../../crds/src/errors.js';
+import type { Resources } from '../../../../crds/src/resources.js';
+import { validateModel } from '../../model/validate.js';
+import { parseFileText } from '../../provider/file/documents.js';
+import { toResources } from '../../provider/file/load.js';
+import { resolveScan } from '../../provider/file/resolve.js';
+import { assertGolden, pruneGoldens, toYaml } from '../../testing/golden.js';
+import { translateResources } from '../kubernetes/translate.js';
+import { compareHostSpecificity, intersectHostnames } from './hostnames.js';
+import { translateGatewayApi } from './translate.js';
+
+const dir = fileURLToPath(new URL('../../../testdata/translate/gateway-api/', import.meta.url));
+const OPTS = { trustDomain: 'mesh.example', clusterDomain: 'cluster.local' };
+
+function load(name: string): { resources: Resources; errors: string[] } {
+  const file = `${name}.in.yaml`;
+  const documents = parseFileText(file, readFileSync(join(dir, file), 'utf8'));
+  const { objects, errors } = resolveScan({ files: [{ file, documents }], failures: [] }, undefined, new Date(0));
+  return { resources: toResources(objects), errors: errors.map(formatConfigError) };
+}
+
+function run(resources: Resources) {
+  const { model } = translateResources(resources, OPTS);
+  return { model, ...translateGatewayApi(resources, model, {}) };
+}
+
+const cases = readdirSync(dir)
+  .filter((f) => f.endsWith('.in.yaml'))
+  .map((f) => f.slice(0, -'.in.yaml'.length))
+  .sort();
+
+const REQUIRED = [
+  'basic-http',
+  'precedence-two-routes',
+  'hostname-intersection',
+  'shared-port-listeners',
+  'https-certificate-refs',
+  'cross-namespace-backend',
+  'missing-backend',
+  'filters',
+  'extension-ref',
+  'invalid-route-among-valid',
+  'allowed-routes',
+  'unsupported-tcp-listener',
+];
+
+describe('translateGatewayApi goldens', () => {
+  it('has the required cases', () => {
+    for (const c of REQUIRED) assert.ok(cases.includes(c), `missing case ${c}`);
+  });
+
+  const written = new Set<string>();
+  for (const name of cases) {
+    it(name, () => {
+      const loaded = load(name);
+      const { model, gateways, statuses, errors } = run(loaded.resources);
+      // The IR must be a valid part of the model the publisher checks.
+      assert.deepEqual(validateModel({ ...model, gateways }), []);
+      const out = join(dir, `${name}.out.yaml`);
+      written.add(out);
+      assertGolden(out, toYaml({ gateways, statuses, errors: [...loaded.errors, ...errors.map(formatConfigError)] }));
+    });
+  }
+  it('prunes goldens of removed cases (UPDATE_GOLDEN=1 only)', () => {
+    pruneGoldens(dir, (f) => f.endsWith('.out.yaml'), written);
+  });
+});
+
+describe('translateGatewayApi', () => {
+  it('does not depend on the order of its input', () => {
+    for (const name of cases) {
+      const { resources } = load(name);
+      const reversed = Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, [...(v as unknown[])].reverse()])) as unknown as Resources;
+      const a = run(resources);
+      const b = run(reversed);
+      assert.deepEqual(b.gateways, a.gateways, name);
+      assert.deepEqual(b.statuses, a.statuses, name);
+      assert.deepEqual(b.errors, a.errors, name);
+    }
+  });
+
+  it('intersects hostnames as the spec describes', () => {
+    assert.deepEqual(intersectHostnames(undefined, []), ['*']);
+    assert.deepEqual(intersectHostnames('*.example.com', []), ['*.example.com']);
+    assert.deepEqual(intersectHostnames('*.example.com', ['a.example.com', 'a.b.example.com', 'example.com', 'other.org']), ['a.example.com', 'a.b.example.com']);
+    assert.deepEqual(intersectHostnames('*.example.com', ['*.com']), ['*.example.com']);
+    assert.deepEqual(intersectHostnames('*.example.com', ['*.a.example.com']), ['*.a.example.com']);
+    assert.deepEqual(intersectHostnames('www.example.com', ['*.example.com', 'api.example.com']), ['www.example.com']);
+    assert.deepEqual(intersectHostnames('www.example.com', ['example.com']), []);
+    assert.deepEqual(['*', '*.example.com', 'b.example.com', '*.a.example.com', 'a.example.com'].sort(compareHostSpecificity), [
+      'a.example.com',
+      'b.example.com',
+      '*.a.example.com',
+      '*.example.com',
+      '*',
+    ]);
+  });
+});

@@ -1,0 +1,242 @@
+// Gateway API on real traffic: nodemesh's xds-server translates Gateway and
+// HTTPRoute objects from a watched directory, the embedded engine (the node
+// proxy where Envoy is absent) binds the Gateway's listener, and HTTP
+// requests reach echo backends that report which service answered and the
+// request they saw. Cases follow the Gateway API specification text.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '../src/log.js';
+import { ControlPlane } from '../src/control-plane.js';
+import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
+import { ConfigDir, waitFor } from './helpers.js';
+
+interface Seen {
+  service: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+async function echo(service: string, host: string): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const seen: Seen = { service, path: req.url ?? '', headers: req.headers };
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(seen));
+  });
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const agent = new http.Agent({ keepAlive: true });
+function get(port: number, path: string, host: string, headers: http.OutgoingHttpHeaders = {}) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; seen?: Seen }>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent, headers: { host, ...headers } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          let seen: Seen | undefined;
+          try {
+            seen = JSON.parse(body) as Seen;
+          } catch {
+            // a local reply (redirect, 404, 500)
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, seen });
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+const service = (name: string, ns = 'default') => `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: ${ns} }
+spec:
+  clusterIP: None
+  selector: { app: ${name} }
+  ports: [{ name: http, port: 8080, appProtocol: http }]
+`;
+const workload = (name: string, port: number, ns = 'default') => `apiVersion: nodemesh.io/v1alpha1
+kind: Workload
+metadata: { name: ${name}-1, namespace: ${ns} }
+spec: { address: 127.0.0.1, ports: { http: ${port} }, labels: { app: ${name} } }
+`;
+
+describe('Gateway API on real traffic (embedded engine)', () => {
+  const dir = new ConfigDir();
+  const backends: { close(): Promise<void> }[] = [];
+  let cp: ControlPlane;
+  let engine: EmbeddedEngine;
+  let gwPort: number;
+
+  before(async () => {
+    gwPort = await freePort();
+    const docs: string[] = [];
+    for (const [name, ns] of [['web', 'default'], ['api', 'default'], ['canary', 'default'], ['other', 'shop']] as const) {
+      const b = await echo(`${ns}/${name}`, '127.0.0.1');
+      backends.push(b);
+      docs.push(service(name, ns), workload(name, b.port, ns));
+    }
+    dir.write('services.yaml', docs.join('---\n'));
+    dir.write(
+      'gateway.yaml',
+      `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: nodemesh }
+spec: { controllerName: nodemesh.io/gateway-controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: default }
+spec:
+  gatewayClassName: nodemesh
+  addresses: [{ type: IPAddress, value: 127.0.0.1 }]
+  listeners:
+    - { name: http, protocol: HTTP, port: ${gwPort}, allowedRoutes: { namespaces: { from: All } } }
+`,
+    );
+    dir.write(
+      'routes.yaml',
+      `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web, namespace: default }
+spec:
+  parentRefs: [{ name: edge }]
+  hostnames: [www.example.com]
+  rules:
+    - matches: [{ path: { type: PathPrefix, value: /api } }]
+      backendRefs: [{ name: api, port: 8080 }]
+    - matches: [{ path: { type: Exact, value: /api/exact } }]
+      backendRefs: [{ name: web, port: 8080 }]
+    - matches: [{ path: { type: PathPrefix, value: / }, headers: [{ name: x-canary, value: "yes" }] }]
+      backendRefs: [{ name: canary, port: 8080 }]
+    - matches: [{ path: { type: PathPrefix, value: /split } }]
+      backendRefs: [{ name: web, port: 8080, weight: 80 }, { name: canary, port: 8080, weight: 20 }]
+    - matches: [{ path: { type: PathPrefix, value: /old } }]
+      filters:
+        - type: URLRewrite
+          urlRewrite: { path: { type: ReplacePrefixMatch, replacePrefixMatch: /new } }
+        - type: RequestHeaderModifier
+          requestHeaderModifier: { set: [{ name: x-gw, value: edge }], remove: [x-drop] }
+      backendRefs: [{ name: web, port: 8080 }]
+    - matches: [{ path: { type: PathPrefix, value: /moved } }]
+      filters: [{ type: RequestRedirect, requestRedirect: { scheme: https, statusCode: 301 } }]
+    - matches: [{ path: { type: PathPrefix, value: /cross } }]
+      backendRefs: [{ name: other, namespace: shop, port: 8080 }]
+    - matches: [{ path: { type: PathPrefix, value: /missing } }]
+      backendRefs: [{ name: nope, port: 8080 }]
+    - backendRefs: [{ name: web, port: 8080 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: broken, namespace: default }
+spec:
+  parentRefs: [{ name: edge }]
+  hostnames: [broken.example.com]
+  rules:
+    - filters: [{ type: ExtensionRef, extensionRef: { group: example.com, kind: Magic, name: x } }]
+      backendRefs: [{ name: web, port: 8080 }]
+`,
+    );
+    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20 });
+    await cp.start();
+    engine = new EmbeddedEngine({ xdsAddress: cp.addresses.xds[0]!, node: { id: 'gateway-test', cluster: 'test' }, log: silentLogger, drainTimeMs: 1000 });
+    engine.start();
+    await waitFor('the gateway listener', async () => (await get(gwPort, '/', 'www.example.com').catch(() => undefined))?.seen !== undefined, 15_000);
+  });
+  after(async () => {
+    await engine?.stop();
+    await cp?.stop();
+    await Promise.all(backends.map((b) => b.close()));
+    agent.destroy();
+    dir.cleanup();
+  });
+
+  const www = (path: string, headers: http.OutgoingHttpHeaders = {}) => get(gwPort, path, 'www.example.com', headers);
+
+  it('an Exact path match takes precedence over a PathPrefix match of another rule', async () => {
+    assert.equal((await www('/api/exact')).seen?.service, 'default/web');
+    assert.equal((await www('/api/other')).seen?.service, 'default/api');
+  });
+
+  it('a header match selects its rule; without the header the request falls through', async () => {
+    assert.equal((await www('/x', { 'x-canary': 'yes' })).seen?.service, 'default/canary');
+    assert.equal((await www('/x')).seen?.service, 'default/web');
+  });
+
+  it('backendRef weights split traffic (80/20 within ±6 points over 500 requests)', async () => {
+    let canary = 0;
+    for (let i = 0; i < 500; i++) if ((await www('/split')).seen?.service === 'default/canary') canary++;
+    assert.ok(Math.abs(canary / 5 - 20) <= 6, `canary got ${canary / 5}%`);
+  });
+
+  it('URLRewrite ReplacePrefixMatch and RequestHeaderModifier change what the backend sees', async () => {
+    const r = await www('/old/page?q=1', { 'x-drop': 'me' });
+    assert.equal(r.seen?.path, '/new/page?q=1');
+    assert.equal(r.seen?.headers['x-gw'], 'edge');
+    assert.equal(r.seen?.headers['x-drop'], undefined);
+  });
+
+  it('RequestRedirect answers 301 with the https URL', async () => {
+    const r = await www('/moved/here');
+    assert.equal(r.status, 301);
+    assert.equal(r.headers.location, 'https://www.example.com/moved/here');
+  });
+
+  it('a cross-namespace backendRef without a ReferenceGrant answers 500, and the route says RefNotPermitted', async () => {
+    assert.equal((await www('/cross')).status, 500);
+    const route = cp.status().gatewayApi?.find((s) => s.kind === 'HTTPRoute' && s.name === 'web');
+    assert.match(JSON.stringify(route), /RefNotPermitted/);
+  });
+
+  it('a ReferenceGrant allows it, and deleting the grant revokes it', async () => {
+    dir.write(
+      'grant.yaml',
+      `apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: { name: allow-default, namespace: shop }
+spec:
+  from: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: default }]
+  to: [{ group: "", kind: Service }]
+`,
+    );
+    await waitFor('the grant', async () => (await www('/cross')).seen?.service === 'shop/other');
+    dir.remove('grant.yaml');
+    await waitFor('the revocation', async () => (await www('/cross')).status === 500);
+  });
+
+  it('a backendRef to a missing Service answers 500 for its share, and ResolvedRefs names it', async () => {
+    assert.equal((await www('/missing')).status, 500);
+    // One ResolvedRefs condition carries every unresolved ref (its reason is the first: RefNotPermitted here).
+    assert.match(JSON.stringify(cp.status().gatewayApi), /Service default\/nope not found/);
+  });
+
+  it('an invalid route gets its condition while every other route keeps working', async () => {
+    const broken = cp.status().gatewayApi?.find((s) => s.kind === 'HTTPRoute' && s.name === 'broken');
+    assert.match(JSON.stringify(broken), /UnsupportedValue|InvalidKind/);
+    assert.equal((await get(gwPort, '/', 'broken.example.com')).status, 500, 'the rule with an unsupported filter answers 500');
+    assert.equal((await www('/')).seen?.service, 'default/web');
+  });
+
+  it('writes the status beside the inputs, where the provider does not read it', () => {
+    const text = readFileSync(join(dir.path, 'nodemesh-status.yaml'), 'utf8');
+    assert.match(text, /kind: HTTPRoute\n\s+namespace: default\n\s+name: broken/);
+    assert.match(text, /reason: InvalidKind/);
+  });
+
+  it('a hostname no route claims gets 404', async () => {
+    assert.equal((await get(gwPort, '/', 'nobody.example.com')).status, 404);
+  });
+});
