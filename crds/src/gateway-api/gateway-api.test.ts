@@ -97,7 +97,10 @@ describe('HTTPRoute schema', () => {
 
   it('limits rules and matches to the spec maxItems', () => {
     assertError(parseErrors(route({ rules: Array.from({ length: 17 }, () => ({})) })), 'spec.rules', 'at most 16 items');
-    assertError(parseErrors(rule({ matches: Array.from({ length: 9 }, () => ({})) })), 'spec.rules[0].matches', 'at most 8 items');
+    assertError(parseErrors(rule({ matches: Array.from({ length: 65 }, () => ({})) })), 'spec.rules[0].matches', 'at most 64 items');
+    parseOk(rule({ matches: Array.from({ length: 64 }, () => ({})) }));
+    const many = route({ rules: Array.from({ length: 3 }, () => ({ matches: Array.from({ length: 50 }, () => ({})) })) });
+    assertError(parseErrors(many), 'spec.rules', 'must be less than 128');
   });
 
   it('checks header names, duplicates and methods', () => {

@@ -19,10 +19,12 @@ import { httpRouteFilterSchema } from './httproute-filters.js';
 
 export const HTTP_ROUTE_KIND = 'HTTPRoute';
 
-// Standard channel v1.0/v1.1 maxItems. (Later releases raise matches to 64
-// per rule with at most 128 per route; nodemesh follows the stricter limit.)
+// Standard channel maxItems as of v1.2: 16 rules, 64 matches per rule and (a
+// CEL rule) at most 128 matches in the whole route. v1.0 allowed only 8 per
+// rule; accepting the newer limit never rejects what the newer CRDs admit.
 export const MAX_RULES = 16;
-export const MAX_MATCHES = 8;
+export const MAX_MATCHES = 64;
+export const MAX_ROUTE_MATCHES = 128;
 export const MAX_WEIGHT = 1_000_000;
 
 const PATH_CHARS = "^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$";
@@ -181,7 +183,13 @@ const httpRouteSpecSchema = z
       .max(MAX_RULES)
       .default(() => [{ matches: [{ path: { type: 'PathPrefix' as const, value: '/' }, headers: [], queryParams: [] }], filters: [], backendRefs: [] }]),
   })
-  .superRefine((spec, ctx) => checkParentRefs(asRecord(spec)?.parentRefs, (path, message) => ctx.addIssue({ code: 'custom', message, path: ['parentRefs', ...path] })), ALWAYS);
+  .superRefine((spec, ctx) => {
+    checkParentRefs(asRecord(spec)?.parentRefs, (path, message) => ctx.addIssue({ code: 'custom', message, path: ['parentRefs', ...path] }));
+    const rules = asRecord(spec)?.rules;
+    const total = Array.isArray(rules) ? rules.reduce((n: number, r: unknown) => n + (Array.isArray(asRecord(r)?.matches) ? (asRecord(r)!.matches as unknown[]).length : 1), 0) : 0;
+    if (total > MAX_ROUTE_MATCHES)
+      ctx.addIssue({ code: 'custom', message: `While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than ${MAX_ROUTE_MATCHES}`, path: ['rules'] });
+  }, ALWAYS);
 
 export const httpRouteSchema = z.object({
   apiVersion: z.literal(GATEWAY_API_V1),
