@@ -127,6 +127,7 @@ export class ControlPlane {
     // Gateway API reads the services the Kubernetes translator resolved (backendRefs → clusters).
     const gw = translateGatewayApi(resources, model);
     model.gateways = gw.gateways;
+    if (gw.meshRoutes.length) model.meshRoutes = gw.meshRoutes;
     this.reportErrors(configErrors, [...errors, ...gw.errors]);
     this.setGatewayStatus(gw.statuses);
     return this.publisher.publish(model);

@@ -5,6 +5,7 @@
 // Later user APIs add sibling arrays (gateways, HTTP routes, authentication
 // policies); the xDS translator reads only this shape, never user resources.
 import type { GatewayIR } from './gateway.js';
+import type { MeshRouteIR } from './mesh-routes.js';
 
 /** What speaks on a service port; decides HTTP-aware vs plain TCP handling. */
 export type AppProtocol = 'http' | 'http2' | 'grpc' | 'tcp' | 'tls' | 'udp';
@@ -76,6 +77,8 @@ export interface MeshModel {
   services: Service[];
   /** Gateways (Gateway API, later Ingress); sorted by namespace, then name. Absent: none. */
   gateways?: GatewayIR[];
+  /** East-west routes per Service port (GAMMA); sorted by namespace, service, port. Absent: none. */
+  meshRoutes?: MeshRouteIR[];
 }
 
 /** A model error: `path` is a dotted/bracketed path into MeshModel. */

@@ -3,6 +3,7 @@
 // valid objects conflict, like two services on one VIP and port) publishing
 // stops and the last good snapshot keeps being served.
 import { isIP } from 'node:net';
+import { validateMeshRoutes } from './mesh-routes.js';
 import type { MeshModel, ModelError, Service } from './types.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -55,6 +56,7 @@ export function validateModel(model: MeshModel): ModelError[] {
       else if (owner !== id) err(`.ports[${j}].port`, `${key.replace(/:(\w+)\/(\d+)$/, ':$2/$1')} is already used by service ${owner}`);
     }
   }
+  errors.push(...validateMeshRoutes(model));
   return errors;
 }
 

@@ -7,13 +7,14 @@ import { encodeMessage } from '../../../api/src/any.js';
 import { TypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import { EncodedResource } from '../cache/resource.js';
 import type { GatewayIR } from '../model/gateway.js';
+import type { MeshRouteIR } from '../model/mesh-routes.js';
 import type { MeshModel, Service } from '../model/types.js';
 import { passthroughCluster, serviceCluster } from './clusters.js';
 import { serviceLoadAssignment } from './endpoints.js';
 import { gatewayResources } from './gateways.js';
 import { apiListener, isHttpPort, outboundCaptureListener, vipListener } from './listeners.js';
 import { clusterName, hostPortName } from './names.js';
-import { serviceRouteConfig } from './routes.js';
+import { proxylessRouteConfig, serviceRouteConfig } from './routes.js';
 
 /**
  * Envoy node proxies get listeners that capture and route connections;
@@ -48,8 +49,8 @@ function encode(typeUrl: ResourceTypeUrl, name: string, message: object, refs?: 
   return new EncodedResource(typeUrl, name, encodeMessage(MESSAGE[typeUrl], message), refs);
 }
 
-/** The resources of one service. */
-export function translateService(svc: Service): ServiceOutput {
+/** The resources of one service; `mesh`: its ports' GAMMA routes (model/mesh-routes.ts), if any. */
+export function translateService(svc: Service, mesh: readonly MeshRouteIR[] = []): ServiceOutput {
   const envoy: EncodedResource[] = [];
   const proxyless: EncodedResource[] = [];
   for (const port of svc.ports) {
@@ -64,14 +65,18 @@ export function translateService(svc: Service): ServiceOutput {
     proxyless.push(...shared);
     const routeName = hostPortName(svc, port);
     // A route configuration is emitted only where a listener names it.
-    const route = isHttpPort(port) ? encode(TypeUrl.RouteConfiguration, routeName, serviceRouteConfig(svc, port)) : undefined;
+    const meshRoutes = mesh.find((m) => m.port === port.port);
+    const config = isHttpPort(port) ? serviceRouteConfig(svc, port, meshRoutes) : undefined;
+    const route = config && encode(TypeUrl.RouteConfiguration, routeName, config);
     if (route && svc.vips.length > 0) envoy.push(route);
     for (const vip of svc.vips) {
       const l = vipListener(svc, port, vip);
       envoy.push(encode(TypeUrl.Listener, l.name!, l, { routes: route ? [routeName] : [] }));
     }
     if (port.appProtocol === 'grpc' && route) {
-      proxyless.push(route, encode(TypeUrl.Listener, routeName, apiListener(svc, port), { routes: [routeName] }));
+      // gRPC accepts a subset of what mesh routes use (routes.ts); the default route is in it.
+      const grpcRoute = meshRoutes ? encode(TypeUrl.RouteConfiguration, routeName, proxylessRouteConfig(config!)) : route;
+      proxyless.push(grpcRoute, encode(TypeUrl.Listener, routeName, apiListener(svc, port), { routes: [routeName] }));
     }
   }
   return { envoy, proxyless };
@@ -101,7 +106,9 @@ export class XdsTranslator {
   private previous = new Map<string, ServiceOutput>();
   // Identity first: a provider that keeps unchanged Service objects (as the
   // incremental paths do) skips even the serialization of the content key.
-  private byIdentity = new WeakMap<Service, { key: string; out: ServiceOutput }>();
+  // A service's mesh routes are part of its output: `meshKey` says which ones
+  // (their JSON; '' for none, so a service without routes keys as before).
+  private byIdentity = new WeakMap<Service, { key: string; svcKey: string; meshKey: string; out: ServiceOutput }>();
   // Gateways, memoized the same way: an unchanged gateway keeps its encoded
   // resources (and so their content-hash versions) across translations.
   private previousGateways = new Map<string, EncodedResource[]>();
@@ -130,16 +137,24 @@ export class XdsTranslator {
       for (const p of PROFILES) for (const r of o[p]) (out[p][r.typeUrl] ??= []).push(r);
     };
     add(this.statics);
+    const meshBySvc = new Map<string, MeshRouteIR[]>();
+    for (const m of model.meshRoutes ?? []) {
+      const id = `${m.namespace}/${m.service}`;
+      meshBySvc.set(id, [...(meshBySvc.get(id) ?? []), m]);
+    }
     for (const svc of model.services) {
+      const mesh = meshBySvc.size ? meshBySvc.get(`${svc.namespace}/${svc.name}`) : undefined;
+      const meshKey = mesh ? JSON.stringify(mesh) : '';
       let hit = this.byIdentity.get(svc);
-      if (!hit) {
-        const key = JSON.stringify(svc);
+      if (!hit || hit.meshKey !== meshKey) {
+        const svcKey = hit?.svcKey ?? JSON.stringify(svc);
+        const key = meshKey ? `${svcKey}\n${meshKey}` : svcKey;
         let out = this.previous.get(key);
         if (!out) {
-          out = translateService(svc);
+          out = translateService(svc, mesh);
           fresh.push(...new Set([...out.envoy, ...out.proxyless]));
         }
-        hit = { key, out };
+        hit = { key, svcKey, meshKey, out };
         this.byIdentity.set(svc, hit);
       }
       next.set(hit.key, hit.out);

@@ -5,11 +5,13 @@
 import type { ConfigError } from '../../../../crds/src/errors.js';
 import type { GatewayObject, HTTPRouteObject, Resources } from '../../../../crds/src/resources.js';
 import type { GatewayIR } from '../../model/gateway.js';
+import type { MeshRouteIR } from '../../model/mesh-routes.js';
 import type { MeshModel } from '../../model/types.js';
 import { objectError, sourceRef } from '../kubernetes/source.js';
 import { attachRoute, type Attachment } from './attach.js';
 import { buildContext, DEFAULT_CONTROLLER_NAME } from './context.js';
 import { evaluateGateway, listenerStatuses, type GatewayState } from './gateways.js';
+import { translateMeshRoutes } from './mesh.js';
 import { buildPorts } from './ports.js';
 import { compileRoute } from './rules.js';
 import { condition, type ObjectStatus } from './status.js';
@@ -22,6 +24,8 @@ export interface GatewayApiOptions {
 export interface GatewayApiResult {
   /** Sorted by namespace, then name; only accepted Gateways with at least one served port. */
   gateways: GatewayIR[];
+  /** GAMMA: routes of HTTPRoutes whose parentRef is a Service (mesh.ts). */
+  meshRoutes: MeshRouteIR[];
   /** GatewayClasses, then Gateways, then HTTPRoutes, each sorted by namespace/name. */
   statuses: ObjectStatus[];
   errors: ConfigError[];
@@ -61,14 +65,20 @@ export function translateGatewayApi(resources: Resources, model: MeshModel, opts
 
   const attachments: Attachment[] = [];
   const routeStatuses: ObjectStatus[] = [];
-  for (const route of byKey<HTTPRouteObject>(resources.httpRoutes)) {
+  const httpRoutes = byKey<HTTPRouteObject>(resources.httpRoutes);
+  const mesh = translateMeshRoutes(ctx, httpRoutes);
+  for (const route of httpRoutes) {
     const compiled = compileRoute(ctx, route);
     const { parents, attachments: mine } = attachRoute(ctx, compiled, gateways, allGateways, errors);
-    if (parents.length === 0) continue; // no parent of ours
-    for (const p of [...compiled.unsupported, ...compiled.refProblems]) errors.push(objectError(route, p.path, p.message, 'error'));
+    const meshParents = mesh.parents.get(`${route.metadata.namespace}/${route.metadata.name}`) ?? [];
+    if (parents.length === 0 && meshParents.length === 0) continue; // no parent of ours
+    if (parents.length > 0) for (const p of [...compiled.unsupported, ...compiled.refProblems]) errors.push(objectError(route, p.path, p.message, 'error'));
     attachments.push(...mine);
-    routeStatuses.push({ kind: 'HTTPRoute', namespace: route.metadata.namespace, name: route.metadata.name, conditions: [], parents });
+    routeStatuses.push({ kind: 'HTTPRoute', namespace: route.metadata.namespace, name: route.metadata.name, conditions: [], parents: [...parents, ...meshParents] });
   }
+  // A route with Gateway and Service parents is compiled for both; its field problems are reported once.
+  const reported = new Set(errors.map((e) => JSON.stringify(e)));
+  for (const e of mesh.errors) if (!reported.has(JSON.stringify(e))) errors.push(e);
 
   const out: GatewayIR[] = [];
   for (const state of gateways.values()) {
@@ -80,5 +90,5 @@ export function translateGatewayApi(resources: Resources, model: MeshModel, opts
     out.push({ namespace: gw.metadata.namespace, name: gw.metadata.name, source: sourceRef(gw), addresses: state.addresses, ports });
   }
   statuses.push(...routeStatuses);
-  return { gateways: out, statuses, errors };
+  return { gateways: out, meshRoutes: mesh.meshRoutes, statuses, errors };
 }

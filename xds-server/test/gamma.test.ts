@@ -1,0 +1,247 @@
+// GAMMA (HTTPRoutes whose parentRef is a Service) on real traffic.
+//
+// What is real: the control plane translates Services, Workloads and
+// HTTPRoutes from a watched directory into its Envoy-profile snapshot; the
+// embedded engine (the node proxy where Envoy is absent) receives that
+// snapshot over ADS and routes HTTP requests to echo backends on loopback.
+//
+// The one addition: a service's per-VIP listener is bind_to_port false — the
+// node proxy reaches it only through its capture listener, by the original
+// destination of a redirected connection, which needs the eBPF steering or
+// netfilter (root, a network namespace). So the test relays the control
+// plane's snapshot unchanged, plus one bound copy of web's VIP listener
+// (the same HTTP connection manager naming the same RDS route
+// `web.default.svc.cluster.local:8080`) on a loopback port. Everything behind
+// the listener — the RouteConfiguration, clusters, endpoints — is exactly
+// what the control plane serves every node proxy.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { encodeMessage } from '../../api/src/any.js';
+import { ALL_TYPE_URLS, TypeUrl, type ResourceTypeUrl } from '../../api/src/type-urls.js';
+import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
+import { EncodedResource } from '../src/cache/resource.js';
+import { SnapshotCache } from '../src/cache/snapshot-cache.js';
+import { Snapshot } from '../src/cache/snapshot.js';
+import { ControlPlane } from '../src/control-plane.js';
+import { silentLogger } from '../src/log.js';
+import { XdsMetrics } from '../src/metrics.js';
+import type { Service, ServicePort } from '../src/model/types.js';
+import { XdsGrpcServer } from '../src/server/grpc-server.js';
+import { StreamRegistry } from '../src/server/stream-status.js';
+import { vipListener } from '../src/xds/listeners.js';
+import { ConfigDir, waitFor } from './helpers.js';
+
+async function echo(name: string): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ service: name, path: req.url }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const agent = new http.Agent({ keepAlive: true });
+function get(port: number, path: string, headers: http.OutgoingHttpHeaders = {}) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; service?: string }>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent, headers: { host: 'web.default.svc.cluster.local:8080', ...headers } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          let service: string | undefined;
+          try {
+            service = (JSON.parse(body) as { service: string }).service;
+          } catch {
+            // a local reply (404, 500)
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, service });
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+const service = (name: string, ip: string) => `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default }
+spec:
+  clusterIP: ${ip}
+  selector: { app: ${name} }
+  ports: [{ name: http, port: 8080, appProtocol: http }]
+`;
+const workload = (name: string, port: number) => `apiVersion: nodemesh.io/v1alpha1
+kind: Workload
+metadata: { name: ${name}-1, namespace: default }
+spec: { address: 127.0.0.1, ports: { http: ${port} }, labels: { app: ${name} } }
+`;
+
+const PRODUCER_ROUTE = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web, namespace: default }
+spec:
+  parentRefs: [{ group: "", kind: Service, name: web, port: 8080 }]
+  rules:
+    - matches: [{ headers: [{ name: x-version, value: v2 }] }]
+      filters:
+        - type: ResponseHeaderModifier
+          responseHeaderModifier: { set: [{ name: x-route, value: by-header }] }
+      backendRefs: [{ name: web-v2, port: 8080 }]
+    - matches: [{ path: { type: PathPrefix, value: /split } }]
+      backendRefs: [{ name: web-v1, port: 8080, weight: 80 }, { name: web-v2, port: 8080, weight: 20 }]
+    - matches: [{ path: { type: PathPrefix, value: /app } }]
+      backendRefs: [{ name: web-v1, port: 8080 }]
+`;
+
+// From a client's namespace: would send that namespace's traffic to web-v2;
+// nodemesh reports it instead of applying it to every client.
+const CONSUMER_ROUTE = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web-for-shop, namespace: shop }
+spec:
+  parentRefs: [{ group: "", kind: Service, name: web, namespace: default }]
+  rules:
+    - backendRefs: [{ name: web-v2, namespace: default, port: 8080 }]
+`;
+
+const ROUTE_NAME = 'web.default.svc.cluster.local:8080';
+
+/** Serves the control plane's Envoy snapshot, unchanged, plus a bound copy of web's VIP listener. */
+class Relay {
+  readonly registry = new StreamRegistry(silentLogger, new XdsMetrics());
+  private readonly cache = new SnapshotCache(() => 'all');
+  private readonly server = new XdsGrpcServer({ cache: this.cache, registry: this.registry, log: silentLogger, listen: ['127.0.0.1:0'] });
+  private unwatch?: () => void;
+
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly listenerPort: number,
+  ) {}
+
+  async start(): Promise<string> {
+    const address = (await this.server.start())[0]!;
+    const current = this.cp.cache.getSnapshot('envoy');
+    if (current) this.relay(current);
+    this.unwatch = this.cp.cache.watch('envoy', (s) => this.relay(s));
+    return address;
+  }
+
+  private relay(snap: Snapshot): void {
+    const resources: Partial<Record<ResourceTypeUrl, EncodedResource[]>> = {};
+    for (const t of ALL_TYPE_URLS) resources[t] = [...snap.resources(t).values()];
+    // web's VIP listener as the translator builds it, bound on loopback.
+    const svc = { hostname: 'web.default.svc.cluster.local' } as Service;
+    const port: ServicePort = { name: 'http', port: 8080, protocol: 'TCP', appProtocol: 'http' };
+    const l = vipListener(svc, port, '127.0.0.1');
+    l.name = 'gamma-test-web';
+    l.address = { socket_address: { address: '127.0.0.1', port_value: this.listenerPort } };
+    delete l.bind_to_port;
+    resources[TypeUrl.Listener]!.push(
+      new EncodedResource(TypeUrl.Listener, l.name, encodeMessage('envoy.config.listener.v3.Listener', l), { routes: [ROUTE_NAME] }),
+    );
+    const relayed = new Snapshot(snap.version, resources);
+    assert.deepEqual(relayed.consistent(), []);
+    this.cache.setSnapshot('all', relayed);
+  }
+
+  async stop(): Promise<void> {
+    this.unwatch?.();
+    await this.server.stop();
+  }
+}
+
+describe('GAMMA on real traffic (embedded engine)', () => {
+  const dir = new ConfigDir();
+  const backends: { close(): Promise<void> }[] = [];
+  let cp: ControlPlane;
+  let relay: Relay;
+  let engine: EmbeddedEngine;
+  let port: number;
+
+  before(async () => {
+    port = await freePort();
+    const docs: string[] = [];
+    for (const [name, ip] of [['web', '10.96.0.10'], ['web-v1', '10.96.0.11'], ['web-v2', '10.96.0.12']] as const) {
+      const b = await echo(name);
+      backends.push(b);
+      docs.push(service(name, ip), workload(name, b.port));
+    }
+    dir.write('services.yaml', docs.join('---\n'));
+    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20 });
+    await cp.start();
+    relay = new Relay(cp, port);
+    const xdsAddress = await relay.start();
+    engine = new EmbeddedEngine({ xdsAddress, node: { id: 'gamma-test', cluster: 'test' }, log: silentLogger, drainTimeMs: 1000 });
+    engine.start();
+    await waitFor('web through its route', async () => (await get(port, '/').catch(() => undefined))?.service === 'web', 15_000);
+  });
+  after(async () => {
+    await engine?.stop();
+    await relay?.stop();
+    await cp?.stop();
+    await Promise.all(backends.map((b) => b.close()));
+    agent.destroy();
+    dir.cleanup();
+  });
+
+  it('without a route, traffic to web reaches web', async () => {
+    assert.equal((await get(port, '/app')).service, 'web');
+  });
+
+  it('a producer route takes over web: a header match, then an 80/20 split (±6 points over 500 requests)', async () => {
+    dir.write('route.yaml', PRODUCER_ROUTE);
+    await waitFor('the route', async () => (await get(port, '/app')).service === 'web-v1');
+    const v2 = await get(port, '/other', { 'x-version': 'v2' });
+    assert.equal(v2.service, 'web-v2');
+    assert.equal(v2.headers['x-route'], 'by-header');
+    // HTTPRoute precedence across rules: the longer PathPrefix (/app) outranks the header match (on "/").
+    assert.equal((await get(port, '/app', { 'x-version': 'v2' })).service, 'web-v1');
+    let canary = 0;
+    for (let i = 0; i < 500; i++) if ((await get(port, '/split')).service === 'web-v2') canary++;
+    assert.ok(Math.abs(canary / 5 - 20) <= 6, `web-v2 got ${canary / 5}%`);
+  });
+
+  it('the route replaces the default route: a request no rule matches gets 404, never web', async () => {
+    assert.equal((await get(port, '/elsewhere')).status, 404);
+  });
+
+  it('status: the producer route is Accepted on its Service parent', () => {
+    const route = cp.status().gatewayApi.find((s) => s.kind === 'HTTPRoute' && s.name === 'web');
+    const parent = route?.parents?.[0];
+    assert.deepEqual(parent?.parentRef, { group: '', kind: 'Service', namespace: 'default', name: 'web', port: 8080 });
+    assert.equal(parent?.controllerName, 'nodemesh.io/gateway-controller');
+    assert.deepEqual(
+      parent?.conditions.map((c) => [c.type, c.status]),
+      [
+        ['Accepted', 'True'],
+        ['ResolvedRefs', 'True'],
+      ],
+    );
+  });
+
+  it('a consumer route is reported and not applied to every client', async () => {
+    dir.write('consumer.yaml', CONSUMER_ROUTE);
+    const status = await waitFor('the consumer route status', () => cp.status().gatewayApi.find((s) => s.kind === 'HTTPRoute' && s.name === 'web-for-shop'));
+    const accepted = status.parents?.[0]?.conditions.find((c) => c.type === 'Accepted');
+    assert.equal(accepted?.status, 'False');
+    assert.equal(accepted?.reason, 'UnsupportedValue');
+    assert.equal(accepted?.message, 'consumer routes need client identity (#6)');
+    for (let i = 0; i < 20; i++) assert.equal((await get(port, '/app')).service, 'web-v1');
+  });
+
+  it('deleting the route gives web its default route back', async () => {
+    dir.remove('route.yaml');
+    dir.remove('consumer.yaml');
+    await waitFor('the default route', async () => (await get(port, '/elsewhere')).service === 'web');
+  });
+});
