@@ -20,6 +20,7 @@ program
   .option('--trust-domain <name>', 'SPIFFE trust domain', 'cluster.local')
   .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local')
   .option('--outbound <host:port>', "node proxy's capture listener", '127.0.0.1:15001')
+  .option('--ingress <addr:http:https>', 'where node proxies serve Ingresses of class nodemesh: address, HTTP port, HTTPS port', '0.0.0.0:80:443')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(runXdsServer);
 

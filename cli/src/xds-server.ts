@@ -8,12 +8,18 @@ export interface XdsServerFlags {
   trustDomain: string;
   clusterDomain: string;
   outbound: string;
+  ingress: string;
   logLevel: LogLevel;
 }
 
 export async function runXdsServer(flags: XdsServerFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel, fields: { component: 'xds-server' } });
   const i = flags.outbound.lastIndexOf(':');
+  const ing = /^(.+):(\d+):(\d+)$/.exec(flags.ingress);
+  if (!ing) {
+    log.error('--ingress must be ADDRESS:HTTP_PORT:HTTPS_PORT, e.g. 0.0.0.0:80:443', { got: flags.ingress });
+    process.exit(2);
+  }
   const cp = new ControlPlane({
     configDir: flags.config,
     listen: flags.listen,
@@ -22,6 +28,7 @@ export async function runXdsServer(flags: XdsServerFlags): Promise<void> {
     clusterDomain: flags.clusterDomain,
     outboundAddress: flags.outbound.slice(0, i),
     outboundPort: Number(flags.outbound.slice(i + 1)),
+    ingress: { ingressAddress: ing[1]!, httpPort: Number(ing[2]), httpsPort: Number(ing[3]) },
     log,
   });
   await cp.start();

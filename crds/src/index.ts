@@ -14,6 +14,8 @@ export type {
   GatewayObject,
   HTTPRouteObject,
   ReferenceGrantObject,
+  IngressClassObject,
+  IngressObject,
   Origin,
 } from './resources.js';
 export { formatFieldPath, joinFieldPath } from './issues.js';
@@ -26,3 +28,4 @@ export { ipFamilyOf } from './ip.js';
 export type { IPFamily } from './ip.js';
 export { secretSchema, secretValue, SECRET_API_VERSION, SECRET_KIND, TLS_SECRET_TYPE, TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY } from './secret.js';
 export * from './gateway-api/index.js';
+export * from './ingress.js';

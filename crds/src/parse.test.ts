@@ -48,6 +48,8 @@ describe('parseObject', () => {
       'gateway.networking.k8s.io/v1/Gateway',
       'gateway.networking.k8s.io/v1/HTTPRoute',
       'gateway.networking.k8s.io/v1beta1/ReferenceGrant',
+      'networking.k8s.io/v1/IngressClass',
+      'networking.k8s.io/v1/Ingress',
     ]);
   });
 

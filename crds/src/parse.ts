@@ -15,6 +15,7 @@ import { GATEWAY_CLASS_KIND, gatewayClassSchema } from './gateway-api/gatewaycla
 import { HTTP_ROUTE_KIND, httpRouteSchema } from './gateway-api/httproute.js';
 import { REFERENCE_GRANT_KIND, referenceGrantSchema } from './gateway-api/referencegrant.js';
 import { SECRET_API_VERSION, SECRET_KIND, secretSchema } from './secret.js';
+import { INGRESS_API_VERSION, INGRESS_CLASS_KIND, INGRESS_KIND, ingressClassSchema, ingressSchema } from './ingress.js';
 
 type Bare<T> = T extends unknown ? Omit<T, 'origin'> : never;
 type BareObject = Bare<KubeObject>;
@@ -30,10 +31,12 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   [`${GATEWAY_API_V1}/${GATEWAY_KIND}`, (doc: unknown) => gatewaySchema.safeParse(doc, { error: kubeErrorMap })],
   [`${GATEWAY_API_V1}/${HTTP_ROUTE_KIND}`, (doc: unknown) => httpRouteSchema.safeParse(doc, { error: kubeErrorMap })],
   [`${GATEWAY_API_V1BETA1}/${REFERENCE_GRANT_KIND}`, (doc: unknown) => referenceGrantSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${INGRESS_API_VERSION}/${INGRESS_CLASS_KIND}`, (doc: unknown) => ingressClassSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${INGRESS_API_VERSION}/${INGRESS_KIND}`, (doc: unknown) => ingressSchema.safeParse(doc, { error: kubeErrorMap })],
 ]);
 
 // Kinds without a namespace: their identity (and errors) carry namespace ''.
-const CLUSTER_SCOPED: ReadonlySet<string> = new Set([`${GATEWAY_API_V1}/${GATEWAY_CLASS_KIND}`]);
+const CLUSTER_SCOPED: ReadonlySet<string> = new Set([`${GATEWAY_API_V1}/${GATEWAY_CLASS_KIND}`, `${INGRESS_API_VERSION}/${INGRESS_CLASS_KIND}`]);
 
 /** `apiVersion/kind` of every kind parseObject accepts, e.g. `discovery.k8s.io/v1/EndpointSlice`. */
 export const SUPPORTED_KINDS: readonly string[] = [...PARSERS.keys()];
@@ -45,7 +48,7 @@ export const SUPPORTED_KINDS: readonly string[] = [...PARSERS.keys()];
 export interface RawIdentity {
   apiVersion?: string;
   kind?: string;
-  /** metadata.namespace, or "default" when absent; '' for cluster-scoped kinds (GatewayClass). */
+  /** metadata.namespace, or "default" when absent; '' for cluster-scoped kinds (GatewayClass, IngressClass). */
   namespace: string;
   name?: string;
 }

@@ -10,6 +10,7 @@ import type { gatewayClassSchema } from './gateway-api/gatewayclass.js';
 import type { httpRouteSchema } from './gateway-api/httproute.js';
 import type { referenceGrantSchema } from './gateway-api/referencegrant.js';
 import type { secretSchema } from './secret.js';
+import type { ingressClassSchema, ingressSchema } from './ingress.js';
 
 /**
  * Where a parsed object came from. Kept on the object itself (not a side
@@ -29,6 +30,8 @@ export type GatewayClassObject = z.output<typeof gatewayClassSchema> & Origin;
 export type GatewayObject = z.output<typeof gatewaySchema> & Origin;
 export type HTTPRouteObject = z.output<typeof httpRouteSchema> & Origin;
 export type ReferenceGrantObject = z.output<typeof referenceGrantSchema> & Origin;
+export type IngressClassObject = z.output<typeof ingressClassSchema> & Origin;
+export type IngressObject = z.output<typeof ingressSchema> & Origin;
 
 export type KubeObject =
   | ServiceObject
@@ -38,7 +41,9 @@ export type KubeObject =
   | GatewayClassObject
   | GatewayObject
   | HTTPRouteObject
-  | ReferenceGrantObject;
+  | ReferenceGrantObject
+  | IngressClassObject
+  | IngressObject;
 
 export interface Resources {
   services: ServiceObject[];
@@ -50,10 +55,12 @@ export interface Resources {
   gateways: GatewayObject[];
   httpRoutes: HTTPRouteObject[];
   referenceGrants: ReferenceGrantObject[];
+  ingressClasses: IngressClassObject[];
+  ingresses: IngressObject[];
 }
 
 export function emptyResources(): Resources {
-  return { services: [], endpointSlices: [], workloads: [], secrets: [], gatewayClasses: [], gateways: [], httpRoutes: [], referenceGrants: [] };
+  return { services: [], endpointSlices: [], workloads: [], secrets: [], gatewayClasses: [], gateways: [], httpRoutes: [], referenceGrants: [], ingressClasses: [], ingresses: [] };
 }
 
 /** Appends an object to the Resources field of its kind. */
@@ -82,6 +89,12 @@ export function addToResources(resources: Resources, object: KubeObject): void {
       break;
     case 'ReferenceGrant':
       resources.referenceGrants.push(object);
+      break;
+    case 'IngressClass':
+      resources.ingressClasses.push(object);
+      break;
+    case 'Ingress':
+      resources.ingresses.push(object);
       break;
     default: {
       // A new kind in KubeObject must get its Resources field here.

@@ -18,6 +18,7 @@ import { SnapshotPublisher, type PublishOutcome } from './publisher.js';
 import { FlowControl, XdsGrpcServer } from './server/grpc-server.js';
 import { StreamRegistry } from './server/stream-status.js';
 import { translateGatewayApi, type ObjectStatus } from './translate/gateway-api/index.js';
+import { translateIngress, type IngressOptions, type IngressStatus } from './translate/ingress/index.js';
 import { translateResources } from './translate/kubernetes/index.js';
 import type { Profile } from './xds/translator.js';
 
@@ -36,6 +37,8 @@ export interface ControlPlaneOptions {
   nodeHash?: NodeHash;
   /** Debounce of directory changes (ms). */
   debounceMs?: number;
+  /** Where the node proxy serves Ingresses of class `nodemesh` (default 0.0.0.0, ports 80 and 443). */
+  ingress?: IngressOptions;
 }
 
 export interface ControlPlaneStatus {
@@ -45,6 +48,8 @@ export interface ControlPlaneStatus {
   translationErrors: string[];
   /** Gateway API status conditions of every object nodemesh's controller owns. */
   gatewayApi: ObjectStatus[];
+  /** Ingresses of nodemesh's class: the address they are served on, and their problems. */
+  ingress: IngressStatus[];
   lastRejection: { at: string; problems: string[] } | null;
   snapshots: Record<string, { version: string; resources: Record<string, number> }>;
   clients: ReturnType<StreamRegistry['list']>;
@@ -126,10 +131,11 @@ export class ControlPlane {
     });
     // Gateway API reads the services the Kubernetes translator resolved (backendRefs → clusters).
     const gw = translateGatewayApi(resources, model);
-    model.gateways = gw.gateways;
+    const ing = translateIngress(resources, model, this.opts.ingress);
+    model.gateways = [...gw.gateways, ...ing.gateways];
     if (gw.meshRoutes.length) model.meshRoutes = gw.meshRoutes;
-    this.reportErrors(configErrors, [...errors, ...gw.errors]);
-    this.setGatewayStatus(gw.statuses);
+    this.reportErrors(configErrors, [...errors, ...gw.errors, ...ing.errors]);
+    this.setGatewayStatus(gw.statuses, ing.statuses);
     return this.publisher.publish(model);
   }
 
@@ -138,9 +144,10 @@ export class ControlPlane {
    * nodemesh-status.yaml beside the inputs, which the provider ignores. The
    * Kubernetes provider will write it back to the objects instead.
    */
-  private setGatewayStatus(statuses: ObjectStatus[]): void {
+  private setGatewayStatus(statuses: ObjectStatus[], ingress: IngressStatus[]): void {
     this.gatewayStatus = statuses;
-    const text = statuses.length ? stringifyYaml({ gatewayApi: statuses }) : '';
+    this.ingressStatus = ingress;
+    const text = statuses.length || ingress.length ? stringifyYaml({ ...(statuses.length ? { gatewayApi: statuses } : {}), ...(ingress.length ? { ingress } : {}) }) : '';
     if (text === this.statusFileText) return;
     this.statusFileText = text;
     const file = join(this.opts.configDir, STATUS_FILE);
@@ -153,6 +160,7 @@ export class ControlPlane {
   }
 
   private gatewayStatus: ObjectStatus[] = [];
+  private ingressStatus: IngressStatus[] = [];
   private statusFileText = '';
 
   private reportErrors(configErrors: ConfigError[], translationErrors: ConfigError[]): void {
@@ -185,6 +193,7 @@ export class ControlPlane {
       snapshots,
       clients: this.registry.list(),
       gatewayApi: this.gatewayStatus,
+      ingress: this.ingressStatus,
     };
   }
 
