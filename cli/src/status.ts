@@ -39,6 +39,11 @@ export async function runStatus(flags: { admin: string; json?: boolean; proxyAdm
       for (const c of bad) console.log(`    ${c.type}=${c.status} ${c.reason}: ${c.message}`);
     }
   }
+  for (const i of status.ingress ?? []) {
+    const at = i.loadBalancer.ingress.map((x) => x.ip).join(', ') || 'not served';
+    console.log(`  Ingress ${i.namespace}/${i.name}: ${at}${i.errors.length ? '' : ', ok'}`);
+    for (const e of i.errors) console.log(`    ${e}`);
+  }
   console.log(`clients: ${status.clients.length}`);
   for (const c of status.clients) {
     console.log(`  ${c.node?.id ?? '?'} (${c.protocol}, ${c.group ?? '?'}, since ${c.connectedAt})`);
