@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { formatConfigError } from '../../../../crds/src/errors.js';
 import { FileProvider, type ProviderState } from './provider.js';
@@ -178,6 +179,21 @@ describe('FileProvider: watching', () => {
     const changed = next<ProviderState>((cb) => provider.onChange(cb));
     dir.write('new/dir/svc.yaml', service('fresh'));
     assert.deepEqual(ports(await changed), [['fresh', 80]]);
+  });
+
+  it('keeps seeing a file that is replaced by a rename (an atomic save), again and again', async () => {
+    provider = new FileProvider({ dir: dir.path, debounceMs: 50, safetyRescanMs: 0 });
+    dir.write('svc.yaml', service('v', 1));
+    await provider.start();
+    for (const port of [2, 3, 4]) {
+      const changed = next<ProviderState>((cb) => provider.onChange(cb));
+      const tmp = dir.write('.svc.yaml.tmp', service('v', port));
+      renameSync(tmp, join(dir.path, 'svc.yaml'));
+      assert.deepEqual(ports(await changed), [['v', port]], `save #${port - 1}`);
+    }
+    const changed = next<ProviderState>((cb) => provider.onChange(cb));
+    dir.write('svc.yaml', service('v', 5));
+    assert.deepEqual(ports(await changed), [['v', 5]], 'then an in-place write');
   });
 
   it('falls back to polling', async () => {

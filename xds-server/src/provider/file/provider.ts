@@ -20,6 +20,12 @@ export interface FileProviderOptions {
   debounceMs?: number;
   /** Rescan interval when fs.watch is unavailable or fails. Default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * While watching: a rescan at least this often anyway (default 10 s), for
+   * changes the platform's watcher does not report. A rescan only stats files
+   * and re-reads the changed ones.
+   */
+  safetyRescanMs?: number;
   /** 'watch' (default) uses fs.watch and falls back to polling; 'poll' always polls. */
   mode?: 'watch' | 'poll';
 }
@@ -39,6 +45,9 @@ export class FileProvider {
   private readonly log: (fields: Record<string, unknown>) => void;
   private readonly debounceMs: number;
   private readonly pollIntervalMs: number;
+  private readonly safetyRescanMs: number;
+  private safetyTimer?: NodeJS.Timeout;
+  private watchingLogged = false;
   private readonly mode: 'watch' | 'poll';
   private readonly scanner: DirectoryScanner;
   private readonly listeners = new Set<Listener>();
@@ -64,6 +73,7 @@ export class FileProvider {
     this.log = opts.logger ?? (() => {});
     this.debounceMs = opts.debounceMs ?? 100;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.safetyRescanMs = opts.safetyRescanMs ?? 10_000;
     this.mode = opts.mode ?? 'watch';
     this.scanner = new DirectoryScanner(opts.dir);
   }
@@ -85,6 +95,8 @@ export class FileProvider {
     this.watcher?.close();
     this.watcher = undefined;
     clearInterval(this.pollTimer);
+    clearInterval(this.safetyTimer);
+    this.safetyTimer = undefined;
     clearTimeout(this.debounceTimer);
     this.pollTimer = this.debounceTimer = this.pendingSince = undefined;
   }
@@ -183,7 +195,17 @@ export class FileProvider {
   // implementation), macOS and Windows. Any event only schedules a rescan;
   // what changed is found by the scanner's stat comparison, which also covers
   // ConfigMap volumes whose files change through a renamed ..data symlink.
+  // On Linux that implementation watches each file's inode: once a file is
+  // replaced by a rename (an editor's atomic save, `mv`, kubectl cp), later
+  // changes to it are not reported. So the watcher is re-armed after a rescan
+  // that saw a new inode, and a slow safety rescan catches anything else.
   private startWatching(): void {
+    if (!this.safetyTimer && this.safetyRescanMs > 0) {
+      this.safetyTimer = setInterval(() => void this.rescan(), this.safetyRescanMs);
+      this.safetyTimer.unref();
+    }
+    this.watcher?.close();
+    this.watcher = undefined;
     try {
       const watcher = watch(this.dir, { recursive: true }, (_event, filename) => {
         if (filename !== null && basename(filename.toString()) === STATUS_FILE) return;
@@ -195,7 +217,8 @@ export class FileProvider {
         if (this.running) this.startPolling(`fs.watch failed: ${err.message}`);
       });
       this.watcher = watcher;
-      this.log({ event: 'watching', dir: this.dir, debounceMs: this.debounceMs });
+      if (!this.watchingLogged) this.log({ event: 'watching', dir: this.dir, debounceMs: this.debounceMs });
+      this.watchingLogged = true;
     } catch (err) {
       this.startPolling(`fs.watch unavailable: ${(err as Error).message}`);
     }
@@ -218,7 +241,13 @@ export class FileProvider {
     const delay = Math.min(this.debounceMs, Math.max(0, this.pendingSince + maxWait - now));
     this.debounceTimer = setTimeout(() => {
       this.debounceTimer = this.pendingSince = undefined;
-      void this.rescan();
+      void this.rescan().then(() => {
+        if (!this.running || !this.watcher || !this.scanner.lastNewInodes) return;
+        // A new or replaced file: re-arm the watcher on the current inodes, and
+        // rescan once it is set up, for what changed while it was.
+        this.startWatching();
+        this.schedule();
+      });
     }, delay);
   }
 }

@@ -32,6 +32,8 @@ export class DirectoryScanner {
   private cache = new Map<string, CacheEntry>();
   /** Files parsed (not served from cache) by the last scan; for tests and logs. */
   lastParsed: string[] = [];
+  /** Whether the last scan saw a new file or a file with a new inode (replaced by a rename). */
+  lastNewInodes = false;
 
   constructor(readonly dir: string) {}
 
@@ -43,10 +45,12 @@ export class DirectoryScanner {
     }));
     const next = new Map<string, CacheEntry>();
     this.lastParsed = [];
+    this.lastNewInodes = false;
     const files = await Promise.all(
       listed.files.map(async (f): Promise<ScannedFile> => {
         const stamp = stampOf(f);
         const cached = this.cache.get(f.path);
+        if (!cached || cached.stamp.slice(cached.stamp.lastIndexOf(':') + 1) !== String(f.ino)) this.lastNewInodes = true;
         if (cached !== undefined && cached.stamp === stamp) {
           next.set(f.path, cached);
           return { file: f.path, documents: cached.documents };
