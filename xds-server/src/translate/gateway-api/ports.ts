@@ -18,10 +18,43 @@ function created(a: Attachment): number {
   return t === undefined ? Number.POSITIVE_INFINITY : Date.parse(t);
 }
 
-function virtualHost(host: string, owner: ListenerState, attachments: readonly Attachment[]): VirtualHostIR {
+/**
+ * The attachments whose hostnames may cover a host, in their original order.
+ * Indexed because every hostname becomes a virtual host: scanning all
+ * attachments per host is quadratic (5,000 routes with a hostname each took
+ * 30 s). A host is covered by an equal hostname or by a wildcard; only the
+ * few wildcard attachments are checked for every host.
+ */
+class AttachmentIndex {
+  private readonly exact = new Map<string, number[]>();
+  private readonly wild: number[] = [];
+
+  constructor(readonly all: readonly Attachment[]) {
+    all.forEach((a, i) => {
+      let wildcard = false;
+      for (const h of new Set(a.hostnames)) {
+        if (h.startsWith('*')) wildcard = true;
+        else {
+          const list = this.exact.get(h);
+          if (list) list.push(i);
+          else this.exact.set(h, [i]);
+        }
+      }
+      if (wildcard) this.wild.push(i);
+    });
+  }
+
+  candidates(host: string): Attachment[] {
+    const exact = this.exact.get(host) ?? [];
+    const idx = this.wild.length ? [...new Set([...exact, ...this.wild])].sort((a, b) => a - b) : exact;
+    return idx.map((i) => this.all[i]!);
+  }
+}
+
+function virtualHost(host: string, owner: ListenerState, index: AttachmentIndex): VirtualHostIR {
   const ranked: RankedEntry[] = [];
   const seen = new Set<string>();
-  for (const a of attachments) {
+  for (const a of index.candidates(host)) {
     if (a.listener !== owner) continue;
     const { namespace, name } = a.route.route.metadata;
     if (seen.has(`${namespace}/${name}`)) continue; // two parentRefs to one listener: serve the route once
@@ -42,14 +75,16 @@ export function buildPorts(state: GatewayState, attachments: readonly Attachment
   for (const l of state.listeners) if (l.usable) byPort.set(l.spec.port, [...(byPort.get(l.spec.port) ?? []), l]);
   const ports: GatewayPortIR[] = [];
   for (const [port, listeners] of [...byPort].sort((a, b) => a[0] - b[0])) {
-    const mine = attachments.filter((a) => a.gateway === state && listeners.includes(a.listener));
+    const listenerSet = new Set(listeners);
+    const mine = attachments.filter((a) => a.gateway === state && listenerSet.has(a.listener));
     const hosts = [...new Set(mine.flatMap((a) => a.hostnames))].sort(compareHostSpecificity);
+    const index = new AttachmentIndex(mine);
     const virtualHosts: VirtualHostIR[] = [];
     for (const host of hosts) {
       // The listener a request for this host reaches: the most specific one whose hostname covers it.
       const owner = listeners.filter((l) => covers(listenerHost(l), host)).sort((a, b) => compareHostSpecificity(listenerHost(a), listenerHost(b)))[0];
       if (owner === undefined) continue;
-      const vh = virtualHost(host, owner, mine);
+      const vh = virtualHost(host, owner, index);
       if (vh.routes.length > 0) virtualHosts.push(vh);
     }
     // A listener's hostname that no route claims must still not fall through

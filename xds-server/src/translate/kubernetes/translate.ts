@@ -10,7 +10,7 @@ import { EndpointSet } from './endpoint-set.js';
 import { LB_POLICY_ANNOTATION, resolveLbPolicy } from './lb-policy.js';
 import { addSliceEndpoints } from './slice-endpoints.js';
 import { objectError, sourceRef } from './source.js';
-import { addWorkloadEndpoint, selects } from './workload-endpoints.js';
+import { addWorkloadEndpoint, WorkloadIndex } from './workload-endpoints.js';
 
 export interface TranslateOptions {
   /** SPIFFE trust domain of workload identities, e.g. cluster.local. */
@@ -44,7 +44,7 @@ export function translateResources(resources: Resources, opts: TranslateOptions)
   const errors: ConfigError[] = [];
   const slices = byNamespaceName(resources.endpointSlices);
   const slicesByService = groupBy(slices, (s) => `${s.metadata.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL] ?? ''}`);
-  const workloadsByNamespace = groupBy(byNamespaceName(resources.workloads), (w) => w.metadata.namespace);
+  const workloadsByNamespace = new Map([...groupBy(byNamespaceName(resources.workloads), (w) => w.metadata.namespace)].map(([ns, ws]) => [ns, new WorkloadIndex(ws)]));
 
   // Every Service seen, including skipped ones, so their slices are not reported as orphans.
   const seen = new Set<string>();
@@ -61,7 +61,7 @@ export function translateResources(resources: Resources, opts: TranslateOptions)
       errors.push(objectError(svc, 'spec.type', 'ExternalName services are not supported yet; the service is ignored', 'warning'));
       continue;
     }
-    services.push(translateService(svc, slicesByService.get(id) ?? [], workloadsByNamespace.get(svc.metadata.namespace) ?? [], opts, errors));
+    services.push(translateService(svc, slicesByService.get(id) ?? [], workloadsByNamespace.get(svc.metadata.namespace), opts, errors));
   }
 
   for (const slice of slices) {
@@ -84,7 +84,7 @@ export function translateResources(resources: Resources, opts: TranslateOptions)
 function translateService(
   svc: ServiceObject,
   slices: readonly EndpointSliceObject[],
-  workloads: readonly WorkloadObject[],
+  workloads: WorkloadIndex | undefined,
   opts: TranslateOptions,
   errors: ConfigError[],
 ): Service {
@@ -99,7 +99,7 @@ function translateService(
 
   const endpoints = new EndpointSet(svc, errors);
   for (const slice of slices) addSliceEndpoints(svc, slice, endpoints, opts.trustDomain, errors);
-  for (const w of workloads) if (selects(svc, w)) addWorkloadEndpoint(svc, w, endpoints, opts.trustDomain, errors);
+  for (const w of workloads?.selectedBy(svc) ?? []) addWorkloadEndpoint(svc, w, endpoints, opts.trustDomain, errors);
 
   const { namespace, name } = svc.metadata;
   return {

@@ -20,6 +20,35 @@ export function selects(service: ServiceObject, workload: WorkloadObject): boole
   return selector.every(([k, v]) => workload.spec.labels[k] === v);
 }
 
+/**
+ * The Workloads of one namespace indexed by label, so a Service's selector
+ * looks only at Workloads carrying one of its labels instead of all of them
+ * (Services × Workloads was quadratic: seconds at a few thousand of each).
+ */
+export class WorkloadIndex {
+  private readonly byLabel = new Map<string, WorkloadObject[]>();
+
+  constructor(workloads: readonly WorkloadObject[]) {
+    for (const w of workloads)
+      for (const [k, v] of Object.entries(w.spec.labels)) {
+        const key = `${k}=${v}`;
+        const list = this.byLabel.get(key);
+        if (list) list.push(w);
+        else this.byLabel.set(key, [w]);
+      }
+  }
+
+  /** The Workloads `service` selects, in input order. */
+  selectedBy(service: ServiceObject): WorkloadObject[] {
+    let smallest: WorkloadObject[] | undefined;
+    for (const [k, v] of Object.entries(service.spec.selector ?? {})) {
+      const list = this.byLabel.get(`${k}=${v}`) ?? [];
+      if (!smallest || list.length < smallest.length) smallest = list;
+    }
+    return (smallest ?? []).filter((w) => selects(service, w));
+  }
+}
+
 export function addWorkloadEndpoint(service: ServiceObject, workload: WorkloadObject, set: EndpointSet, trustDomain: string, errors: ConfigError[]): void {
   const named = workload.spec.ports ?? {};
   const ports: Record<string, number> = {};
