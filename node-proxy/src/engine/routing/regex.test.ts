@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigRejected } from './fields.js';
-import { compileRegexRewrite, Re2, translateRe2 } from './regex.js';
+import { translateRe2 } from '../../../../api/src/re2.js';
+import { compileRegexRewrite, Re2 } from './regex.js';
 
 describe('RE2 translation', () => {
   it('full-matches: a partial match is not a match', () => {
