@@ -49,16 +49,8 @@ export class Http1Pool extends PoolBase<H1Conn> {
     super(ctx, host, 'http1');
   }
 
-  async request(req: UpstreamHttpRequest): Promise<UpstreamResponse> {
-    const conn = await this.acquire(req.signal);
-    return this.send(conn, req);
-  }
-
-  destroy(): void {
-    this.destroyed = true;
-    this.rejectAllPending(new UpstreamError('reset', 'connection pool closed', this.host.key));
+  protected destroyConnections(): void {
     for (const c of [...this.conns]) c.socket.destroy();
-    this.checkEmpty();
   }
 
   protected closeIdle(): void {
@@ -109,7 +101,7 @@ export class Http1Pool extends PoolBase<H1Conn> {
     );
   }
 
-  private send(conn: H1Conn, req: UpstreamHttpRequest): Promise<UpstreamResponse> {
+  protected send(conn: H1Conn, req: UpstreamHttpRequest): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       const headers: Headers = { ...upstreamRequestHeaders(req.headers), host: req.authority };
       if (Buffer.isBuffer(req.body) && headers['content-length'] === undefined) headers['content-length'] = String(req.body.length);

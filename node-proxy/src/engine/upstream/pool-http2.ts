@@ -29,16 +29,8 @@ export class Http2Pool extends PoolBase<H2Conn> {
     super(ctx, host, 'http2');
   }
 
-  async request(req: UpstreamHttpRequest): Promise<UpstreamResponse> {
-    const conn = await this.acquire(req.signal);
-    return this.send(conn, req);
-  }
-
-  destroy(): void {
-    this.destroyed = true;
-    this.rejectAllPending(new UpstreamError('reset', 'connection pool closed', this.host.key));
+  protected destroyConnections(): void {
     for (const c of [...this.conns]) c.session.destroy();
-    this.checkEmpty();
   }
 
   protected closeIdle(): void {
@@ -130,7 +122,7 @@ export class Http2Pool extends PoolBase<H2Conn> {
     });
   }
 
-  private send(conn: H2Conn, req: UpstreamHttpRequest): Promise<UpstreamResponse> {
+  protected send(conn: H2Conn, req: UpstreamHttpRequest): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       const headers: http2.OutgoingHttpHeaders = {
         ':method': req.method,

@@ -73,8 +73,22 @@ export abstract class PoolBase<C> implements HttpPool {
     private readonly protocol: 'http1' | 'http2',
   ) {}
 
-  abstract request(req: UpstreamHttpRequest): Promise<UpstreamResponse>;
-  abstract destroy(): void;
+  async request(req: UpstreamHttpRequest): Promise<UpstreamResponse> {
+    const conn = await this.acquire(req.signal);
+    return this.send(conn, req);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.rejectAllPending(new UpstreamError('reset', 'connection pool closed', this.host.key));
+    this.destroyConnections();
+    this.checkEmpty();
+  }
+
+  /** Sends one request on a connection `acquire` reserved for it. */
+  protected abstract send(conn: C, req: UpstreamHttpRequest): Promise<UpstreamResponse>;
+  /** Tears down every connection now (destroy()). */
+  protected abstract destroyConnections(): void;
   protected abstract closeIdle(): void;
   /** A connection that can take one more stream now. */
   protected abstract ready(): C | undefined;
