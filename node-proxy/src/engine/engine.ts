@@ -30,6 +30,8 @@ export class EmbeddedEngine {
   readonly listeners: ListenerManager;
   private readonly files = new FileSinks();
   private readonly routeTables = new Map<string, { version: string; table: RouteTable }>();
+  /** Route tables compiled while validating a response, by message. */
+  private readonly compiledRoutes = new WeakMap<Decoded, RouteTable>();
   /** Listener sets compiled during validation, applied when the response is accepted. */
   private pendingListeners?: ReturnType<ListenerManager['compile']>['compiled'];
   private applying: Promise<void> = Promise.resolve();
@@ -101,7 +103,8 @@ export class EmbeddedEngine {
     if (problems.length) return problems;
     if (typeUrl === TypeUrl.RouteConfiguration) {
       try {
-        compileRouteConfiguration(message);
+        // Kept for apply(): the client stores this very message object once the response is accepted.
+        this.compiledRoutes.set(message, compileRouteConfiguration(message));
       } catch (err) {
         return [(err as Error).message];
       }
@@ -138,7 +141,7 @@ export class EmbeddedEngine {
         for (const name of [...this.routeTables.keys()]) if (!current.has(name)) this.routeTables.delete(name);
         for (const [name, r] of current) {
           if (this.routeTables.get(name)?.version === r.version) continue;
-          this.routeTables.set(name, { version: r.version, table: compileRouteConfiguration(r.message) });
+          this.routeTables.set(name, { version: r.version, table: this.compiledRoutes.get(r.message) ?? compileRouteConfiguration(r.message) });
         }
         break;
       }
