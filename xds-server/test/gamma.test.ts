@@ -15,8 +15,7 @@
 // the listener — the RouteConfiguration, clusters, endpoints — is exactly
 // what the control plane serves every node proxy.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import net from 'node:net';
+import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { encodeMessage } from '../../api/src/any.js';
 import { ALL_TYPE_URLS, TypeUrl, type ResourceTypeUrl } from '../../api/src/type-urls.js';
@@ -32,44 +31,13 @@ import { XdsGrpcServer } from '../src/server/grpc-server.js';
 import { StreamRegistry } from '../src/server/stream-status.js';
 import { vipListener } from '../src/xds/listeners.js';
 import { ConfigDir, waitFor } from './helpers.js';
+import { echo, EchoClient, freePort } from './http-echo.js';
 
-async function echo(name: string): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ service: name, path: req.url }));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-const agent = new http.Agent({ keepAlive: true });
-function get(port: number, path: string, headers: http.OutgoingHttpHeaders = {}) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; service?: string }>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent, headers: { host: 'web.default.svc.cluster.local:8080', ...headers } }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => {
-          let service: string | undefined;
-          try {
-            service = (JSON.parse(body) as { service: string }).service;
-          } catch {
-            // a local reply (404, 500)
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, service });
-        });
-      })
-      .on('error', reject);
-  });
+const client = new EchoClient();
+/** A request to web's service port (the authority a mesh client sends), answered with the service that served it. */
+async function get(port: number, path: string, headers: http.OutgoingHttpHeaders = {}) {
+  const a = await client.get(port, path, 'web.default.svc.cluster.local:8080', headers);
+  return { status: a.status, headers: a.headers, service: a.seen?.service };
 }
 
 const service = (name: string, ip: string) => `apiVersion: v1
@@ -190,7 +158,7 @@ describe('GAMMA on real traffic (embedded engine)', () => {
     await relay?.stop();
     await cp?.stop();
     await Promise.all(backends.map((b) => b.close()));
-    agent.destroy();
+    client.destroy();
     dir.cleanup();
   });
 

@@ -6,59 +6,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import http from 'node:http';
-import net from 'node:net';
+import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../src/log.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
 import { ConfigDir, waitFor } from './helpers.js';
+import { echo, EchoClient, freePort } from './http-echo.js';
 
-interface Seen {
-  service: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-}
+const client = new EchoClient();
+const get = client.get.bind(client);
 
-async function echo(service: string, host: string): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const seen: Seen = { service, path: req.url ?? '', headers: req.headers };
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(seen));
-  });
-  await new Promise<void>((r) => server.listen(0, host, () => r()));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-const agent = new http.Agent({ keepAlive: true });
-function get(port: number, path: string, host: string, headers: http.OutgoingHttpHeaders = {}) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; seen?: Seen }>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent, headers: { host, ...headers } }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => {
-          let seen: Seen | undefined;
-          try {
-            seen = JSON.parse(body) as Seen;
-          } catch {
-            // a local reply (redirect, 404, 500)
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, seen });
-        });
-      })
-      .on('error', reject);
-  });
-}
 
 const service = (name: string, ns = 'default') => `apiVersion: v1
 kind: Service
@@ -85,7 +43,7 @@ describe('Gateway API on real traffic (embedded engine)', () => {
     gwPort = await freePort();
     const docs: string[] = [];
     for (const [name, ns] of [['web', 'default'], ['api', 'default'], ['canary', 'default'], ['other', 'shop']] as const) {
-      const b = await echo(`${ns}/${name}`, '127.0.0.1');
+      const b = await echo(`${ns}/${name}`);
       backends.push(b);
       docs.push(service(name, ns), workload(name, b.port, ns));
     }
@@ -160,7 +118,7 @@ spec:
     await engine?.stop();
     await cp?.stop();
     await Promise.all(backends.map((b) => b.close()));
-    agent.destroy();
+    client.destroy();
     dir.cleanup();
   });
 

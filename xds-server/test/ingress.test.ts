@@ -10,78 +10,18 @@
 // ports (the production wiring binds 80/443 on 0.0.0.0, which a test cannot).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
 import { ConfigDir, waitFor } from './helpers.js';
+import { echo, EchoClient, freePort } from './http-echo.js';
 
-/** The control plane with the Ingress translator on test ports; keeps the last Ingress result for status assertions. */
+const client = new EchoClient();
+const get = client.get.bind(client);
+const getTls = client.getTls.bind(client);
 
-interface Seen {
-  service: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-async function echo(service: string): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const seen: Seen = { service, path: req.url ?? '', headers: req.headers };
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(seen));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  seen?: Seen;
-}
-
-function collect(resolve: (a: Answer) => void) {
-  return (res: http.IncomingMessage) => {
-    let body = '';
-    res.on('data', (d) => (body += d));
-    res.on('end', () => {
-      let seen: Seen | undefined;
-      try {
-        seen = JSON.parse(body) as Seen;
-      } catch {
-        // a local reply (redirect, 404, 500, 503)
-      }
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, seen });
-    });
-  };
-}
-
-const agent = new http.Agent({ keepAlive: true });
-function get(port: number, path: string, host: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent, headers: { host } }, collect(resolve)).on('error', reject);
-  });
-}
-function getTls(port: number, path: string, host: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    // Self-signed test certificate: the test checks routing, not the chain of trust.
-    https.get({ host: '127.0.0.1', port, path, servername: host, headers: { host }, rejectUnauthorized: false, agent: false }, collect(resolve)).on('error', reject);
-  });
-}
 
 // The self-signed secure.example.com / *.example.com certificate of the golden cases.
 const tlsCase = readFileSync(fileURLToPath(new URL('../testdata/translate/ingress/tls-secret.in.yaml', import.meta.url)), 'utf8');
@@ -195,7 +135,7 @@ spec:
     await engine?.stop();
     await cp?.stop();
     await Promise.all(backends.map((b) => b.close()));
-    agent.destroy();
+    client.destroy();
     dir.cleanup();
   });
 
