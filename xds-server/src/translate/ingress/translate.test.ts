@@ -4,39 +4,28 @@
 // every Ingress's status and every error. UPDATE_GOLDEN=1 rewrites the
 // goldens and prunes those of removed cases.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatConfigError } from '../../../../crds/src/errors.js';
 import type { Resources } from '../../../../crds/src/resources.js';
 import { validateModel } from '../../model/validate.js';
-import { parseFileText } from '../../provider/file/documents.js';
-import { toResources } from '../../provider/file/load.js';
-import { resolveScan } from '../../provider/file/resolve.js';
 import { assertGolden, pruneGoldens, toYaml } from '../../testing/golden.js';
+import { goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
 import { translateResources } from '../kubernetes/translate.js';
 import { ingressCovers, translateIngress, wildcardAuthority } from './translate.js';
 
 const dir = fileURLToPath(new URL('../../../testdata/translate/ingress/', import.meta.url));
 const OPTS = { trustDomain: 'mesh.example', clusterDomain: 'cluster.local' };
 
-function load(name: string): { resources: Resources; errors: string[] } {
-  const file = `${name}.in.yaml`;
-  const documents = parseFileText(file, readFileSync(join(dir, file), 'utf8'));
-  const { objects, errors } = resolveScan({ files: [{ file, documents }], failures: [] }, undefined, new Date(0));
-  return { resources: toResources(objects), errors: errors.map(formatConfigError) };
-}
+const load = (name: string) => loadGoldenInput(dir, name);
 
 function run(resources: Resources) {
   const { model } = translateResources(resources, OPTS);
   return { model, ...translateIngress(resources, model, {}) };
 }
 
-const cases = readdirSync(dir)
-  .filter((f) => f.endsWith('.in.yaml'))
-  .map((f) => f.slice(0, -'.in.yaml'.length))
-  .sort();
+const cases = goldenCases(dir);
 
 const REQUIRED = [
   'basic-host-paths',
