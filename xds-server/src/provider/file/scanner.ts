@@ -1,9 +1,10 @@
 // Reads and parses the configuration files of a directory, reparsing only
-// files whose (mtime, ctime, size, inode) changed since the previous scan, so
-// an edit to one file in a large directory costs one file's parse.
+// files whose (mtime, ctime, size, inode) changed since the previous scan, and
+// within them only the documents that changed, so an edit to one object in a
+// large directory or a large file costs one document's parse.
 import { readFile } from 'node:fs/promises';
 import type { ConfigError } from '../../../../crds/src/errors.js';
-import { parseFileText, type DocumentResult } from './documents.js';
+import { parseFileTextIncremental, type ChunkCache, type DocumentResult } from './documents.js';
 import { listConfigFiles, type ListedFile } from './list.js';
 
 export interface ScannedFile {
@@ -22,6 +23,7 @@ export interface ScanResult {
 interface CacheEntry {
   stamp: string;
   documents: DocumentResult[];
+  chunks: ChunkCache;
 }
 
 function stampOf(f: ListedFile): string {
@@ -63,8 +65,8 @@ export class DirectoryScanner {
           return { file: f.path, documents: [], readError: { file: f.path, path: '', message: `cannot read file: ${(err as Error).message}`, severity: 'error' } };
         }
         this.lastParsed.push(f.path);
-        const documents = parseFileText(f.path, text);
-        next.set(f.path, { stamp, documents });
+        const { documents, cache: chunks } = parseFileTextIncremental(f.path, text, cached?.chunks ?? new Map());
+        next.set(f.path, { stamp, documents, chunks });
         return { file: f.path, documents };
       }),
     );
