@@ -22,6 +22,9 @@ import { translateIngress, type IngressOptions, type IngressStatus } from './tra
 import { translateResources } from './translate/kubernetes/index.js';
 import type { Profile } from './xds/translator.js';
 
+/** How long after a publish the status file is rewritten (later publishes within it coalesce). */
+const STATUS_FILE_DELAY_MS = 50;
+
 export interface ControlPlaneOptions {
   configDir: string;
   /** ADS addresses: `unix:/path` and/or `host:port`. */
@@ -113,6 +116,7 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     for (const u of this.unsubscribe) u();
+    if (this.statusFileTimer) this.writeStatusFile();
     this.provider.stop();
     await this.grpc.stop();
     await this.admin?.stop();
@@ -147,9 +151,20 @@ export class ControlPlane {
   private setGatewayStatus(statuses: ObjectStatus[], ingress: IngressStatus[]): void {
     this.gatewayStatus = statuses;
     this.ingressStatus = ingress;
+    // The file is written after the snapshot is published, not before: with
+    // hundreds of routes, rendering it as YAML took longer than the publish.
+    this.statusFileTimer ??= setTimeout(() => this.writeStatusFile(), STATUS_FILE_DELAY_MS);
+  }
+
+  private writeStatusFile(): void {
+    clearTimeout(this.statusFileTimer);
+    this.statusFileTimer = undefined;
+    const statuses = this.gatewayStatus;
+    const ingress = this.ingressStatus;
+    const key = JSON.stringify([statuses, ingress]);
+    if (key === this.statusFileKey) return;
+    this.statusFileKey = key;
     const text = statuses.length || ingress.length ? stringifyYaml({ ...(statuses.length ? { gatewayApi: statuses } : {}), ...(ingress.length ? { ingress } : {}) }) : '';
-    if (text === this.statusFileText) return;
-    this.statusFileText = text;
     const file = join(this.opts.configDir, STATUS_FILE);
     try {
       if (text) writeFileSync(file, `# written by nodemesh xds-server; not read back\n${text}`);
@@ -161,7 +176,8 @@ export class ControlPlane {
 
   private gatewayStatus: ObjectStatus[] = [];
   private ingressStatus: IngressStatus[] = [];
-  private statusFileText = '';
+  private statusFileKey = JSON.stringify([[], []]);
+  private statusFileTimer?: NodeJS.Timeout;
 
   private reportErrors(configErrors: ConfigError[], translationErrors: ConfigError[]): void {
     this.configErrors = configErrors;

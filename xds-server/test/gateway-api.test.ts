@@ -4,7 +4,7 @@
 // requests reach echo backends that report which service answered and the
 // request they saw. Cases follow the Gateway API specification text.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -188,7 +188,9 @@ spec:
     assert.equal((await www('/')).seen?.service, 'default/web');
   });
 
-  it('writes the status beside the inputs, where the provider does not read it', () => {
+  it('writes the status beside the inputs, where the provider does not read it', async () => {
+    // Written shortly after the publish, off its path.
+    await waitFor('the status file', () => existsSync(join(dir.path, 'nodemesh-status.yaml')));
     const text = readFileSync(join(dir.path, 'nodemesh-status.yaml'), 'utf8');
     assert.match(text, /kind: HTTPRoute\n\s+namespace: default\n\s+name: broken/);
     assert.match(text, /reason: InvalidKind/);
