@@ -9,6 +9,7 @@ import { messageName, SHORT_NAME } from '../../api/src/type-urls.js';
 import { formatConfigError, type ConfigError } from '../../crds/src/errors.js';
 import type { Resources } from '../../crds/src/resources.js';
 import { AdminServer } from './admin.js';
+import { assignGatewayBinds } from './translate/bind-conflicts.js';
 import { SnapshotCache, type NodeHash } from './cache/snapshot-cache.js';
 import { createLogger, type Logger } from './log.js';
 import { XdsMetrics } from './metrics.js';
@@ -136,10 +137,11 @@ export class ControlPlane {
     // Gateway API reads the services the Kubernetes translator resolved (backendRefs → clusters).
     const gw = translateGatewayApi(resources, model);
     const ing = translateIngress(resources, model, this.opts.ingress);
-    model.gateways = [...gw.gateways, ...ing.gateways];
+    const binds = assignGatewayBinds(resources, gw.gateways, ing.gateways, gw.statuses, ing.statuses);
+    model.gateways = binds.gateways;
     if (gw.meshRoutes.length) model.meshRoutes = gw.meshRoutes;
-    this.reportErrors(configErrors, [...errors, ...gw.errors, ...ing.errors]);
-    this.setGatewayStatus(gw.statuses, ing.statuses);
+    this.reportErrors(configErrors, [...errors, ...gw.errors, ...ing.errors, ...binds.errors]);
+    this.setGatewayStatus(binds.gatewayStatuses, binds.ingressStatuses);
     return this.publisher.publish(model);
   }
 
