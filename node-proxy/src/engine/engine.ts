@@ -48,7 +48,7 @@ export class EmbeddedEngine {
       files: this.files,
       secrets: () => this.secrets(),
     });
-    this.listeners = new ListenerManager({ stats: this.stats, log: opts.log.child({ component: 'listeners' }), chainFactory, drainTimeMs: opts.drainTimeMs ?? 600_000 });
+    this.listeners = new ListenerManager({ stats: this.stats, log: opts.log.child({ component: 'listeners' }), chainFactory, drainTimeMs: opts.drainTimeMs ?? 600_000, udp: { clusters: this.clusters } });
     this.xds = new DeltaXdsClient({
       address: opts.xdsAddress,
       node: opts.node,

@@ -67,6 +67,14 @@ export interface ForwardDecision {
   mirrors: MirrorPolicy[];
   /** For ring hash: from the route's hash_policy; undefined when none applies. */
   hashKey?: string;
+  /** The route's typed_per_filter_config, by HTTP filter name, decoded. */
+  perFilterConfig?: Readonly<Record<string, TypedConfig>>;
+}
+
+/** A decoded google.protobuf.Any: its message's full name and fields. */
+export interface TypedConfig {
+  type: string;
+  config: Decoded;
 }
 
 export interface RedirectDecision {
@@ -128,6 +136,12 @@ export class UpstreamError extends Error {
 export interface LbContext {
   /** Ring hash key (from the route's hash policy), if any. */
   hashKey?: string;
+  /**
+   * The host a stateful session asks for (address:port): used while it is a
+   * healthy member of the cluster; otherwise the load balancer picks, or with
+   * `strict` the request fails as no_healthy_upstream (Envoy's override host).
+   */
+  overrideHost?: { host: string; strict: boolean };
   /** The connection's original destination, for ORIGINAL_DST clusters. */
   originalDst?: { address: string; port: number };
 }
@@ -168,6 +182,30 @@ export interface UpstreamCluster {
   /** Takes a retry from the max_retries circuit breaker; false when it is open (counts upstream_rq_retry_overflow). */
   tryRetry(): boolean;
   retryDone(): void;
+  /**
+   * The host of one udp_proxy session (udp/): takes a slot of the
+   * max_connections circuit breaker (upstream_cx_overflow when open) and a
+   * host from the load balancer (upstream_cx_none_healthy when none). With
+   * `replacing`, a session whose host turned unhealthy moves to a healthy
+   * other host if the balancer offers one, else keeps its host (Envoy's
+   * sticky sessions). Throws UpstreamError. Optional: test doubles of HTTP
+   * clusters need not implement it.
+   */
+  udpSession?(ctx: LbContext, replacing?: UdpUpstream): UdpUpstream;
+}
+
+/** A udp_proxy session's hold on an upstream host. */
+export interface UdpUpstream {
+  readonly address: string;
+  readonly port: number;
+  /** address:port */
+  readonly host: string;
+  /** Envoy's coarse health of the host right now. */
+  healthy(): boolean;
+  /** Called once when the host leaves the cluster or the cluster is removed: the session must end. */
+  onGone?: () => void;
+  /** Gives back the circuit breaker slot. Idempotent. */
+  release(): void;
 }
 
 export interface ClusterManager {

@@ -62,12 +62,18 @@ const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpCon
 const NETWORK_RBAC = 'envoy.extensions.filters.network.rbac.v3.RBAC';
 const ROUTER = 'envoy.extensions.filters.http.router.v3.Router';
 const HTTP_RBAC = 'envoy.extensions.filters.http.rbac.v3.RBAC';
+const STATEFUL_SESSION = 'envoy.extensions.filters.http.stateful_session.v3.StatefulSession';
+const STATEFUL_SESSION_PER_ROUTE = 'envoy.extensions.filters.http.stateful_session.v3.StatefulSessionPerRoute';
+const COOKIE_SESSION_STATE = 'envoy.extensions.http.stateful_session.cookie.v3.CookieBasedSessionState';
+const HEADER_SESSION_STATE = 'envoy.extensions.http.stateful_session.header.v3.HeaderBasedSessionState';
 const STDOUT_LOG = 'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
 const STDERR_LOG = 'envoy.extensions.access_loggers.stream.v3.StderrAccessLog';
 const FILE_LOG = 'envoy.extensions.access_loggers.file.v3.FileAccessLog';
 const DOWNSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 const UPSTREAM_HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const UDP_PROXY = 'envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig';
+const UDP_ROUTE = 'envoy.extensions.filters.udp.udp_proxy.v3.Route';
 
 // The tests cited as proof (paths from the repository root). check.test.ts
 // verifies that every cited test exists.
@@ -80,6 +86,8 @@ const T = {
   fHttp: 'node-proxy/test/engine-features-http.test.ts',
   fListener: 'node-proxy/test/engine-features-listener.test.ts',
   fTcp: 'node-proxy/test/engine-features-tcp.test.ts',
+  udp: 'node-proxy/test/engine-udp.test.ts',
+  session: 'node-proxy/test/engine-stateful-session.test.ts',
   accessLog: 'node-proxy/src/engine/access-log.features.test.ts',
   router: 'node-proxy/src/engine/http/router.test.ts',
   rbac: 'node-proxy/src/engine/rbac/engine.test.ts',
@@ -138,6 +146,10 @@ const P = {
   hashPolicies: by('actions', 'header, query parameter and source ip'),
   redirect: (t: string) => by('redirect', t),
   e2e: by('e2e', 'routes HTTP by endpoint weight and TCP through tcp_proxy'),
+  udpEcho: by('udp', 'echoes a datagram through udp_proxy routed by the matcher'),
+  udpSessions: by('udp', 'two clients get two sessions, round robin over two hosts, each reply to its own client (endpoints marked UDP)'),
+  udpStats: by('udp', 'stat_prefix names the udp stats'),
+  udpRxSize: by('udp', 'max_rx_datagram_size drops larger datagrams and counts them'),
 };
 
 const headerMutations = (request: { add: string; remove: string }, response: { add: string; remove: string }): Readonly<Record<string, FieldRule>> => ({
@@ -164,15 +176,32 @@ export const ALLOWLIST: Allowlist = {
       default_filter_chain: { proof: by('fListener', 'default_filter_chain takes a connection no chain matches') },
       metadata: info(P.listenerInfo),
       drain_type: { enum: ['DEFAULT'], note: 'an updated or removed listener drains its connections for --drain-time-s', proof: P.listenerUpdate },
+      udp_listener_config: { note: 'read on UDP listeners only, as Envoy', proof: P.udpRxSize },
+    },
+  },
+  'envoy.config.listener.v3.UdpListenerConfig': { fields: { downstream_socket_config: { proof: P.udpRxSize } } },
+  'envoy.config.core.v3.UdpSocketConfig': {
+    fields: {
+      max_rx_datagram_size: { note: 'default 1500; larger datagrams are dropped (listener udp.downstream_rx_datagram_dropped)', proof: P.udpRxSize },
+      prefer_gro: { note: 'informational: Envoy documents it as performance only; Node reads one datagram at a time', proof: P.udpRxSize },
     },
   },
   'envoy.config.core.v3.Address': { fields: { socket_address: { proof: P.tcpBothWays } } },
   'envoy.config.core.v3.SocketAddress': {
-    fields: { address: { proof: P.tcpBothWays }, port_value: { proof: P.tcpBothWays }, protocol: { enum: ['TCP'], proof: P.tcpBothWays } },
+    fields: {
+      address: { proof: P.tcpBothWays },
+      port_value: { proof: P.tcpBothWays },
+      protocol: {
+        enum: ['TCP', 'UDP'],
+        note:
+          'on a listener, UDP makes a connection-less listener: no filter chains, udp_proxy as its listener filter, sessions keyed by the downstream address:port, each with its own upstream socket to a host of the cluster\'s load balancer; an updated listener ends its sessions, a removed one also closes its socket. On an endpoint it changes nothing, as in Envoy: the filter decides (tcp_proxy and HTTP connect over TCP, udp_proxy sends datagrams)',
+        proof: P.udpSessions,
+      },
+    },
   },
   'envoy.config.core.v3.CidrRange': { fields: { address_prefix: { proof: P.chainByPort }, prefix_len: { proof: P.chainByPort } } },
   'envoy.config.listener.v3.ListenerFilter': {
-    fields: { name: info(P.inspector), typed_config: { extensions: [ORIGINAL_DST, TLS_INSPECTOR], proof: P.inspector } },
+    fields: { name: info(P.inspector), typed_config: { extensions: [ORIGINAL_DST, TLS_INSPECTOR, UDP_PROXY], proof: P.inspector } },
   },
   [ORIGINAL_DST]: { note: 'SO_ORIGINAL_DST (netfilter REDIRECT or the eBPF steering)', proof: P.e2e },
   [TLS_INSPECTOR]: {
@@ -206,6 +235,34 @@ export const ALLOWLIST: Allowlist = {
   },
   'envoy.config.core.v3.TransportSocket#upstream': {
     fields: { name: info(P.upstreamTls), typed_config: { extensions: [UPSTREAM_TLS], proof: P.upstreamTls } },
+  },
+
+  // ── UDP listener filters ──────────────────────────────────────────────────
+  [UDP_PROXY]: {
+    fields: {
+      stat_prefix: { note: 'tags the envoy_udp_* stats', proof: P.udpStats },
+      cluster: { proof: by('udp', 'the deprecated cluster field routes as the matcher does') },
+      matcher: { rule: 'xds.type.matcher.v3.Matcher#udp_proxy', proof: P.udpEcho },
+      idle_timeout: { note: 'default 60 s', proof: by('udp', 'idle_timeout ends a quiet session') },
+    },
+  },
+  'xds.type.matcher.v3.Matcher#udp_proxy': {
+    fields: {
+      on_no_match: {
+        rule: 'xds.type.matcher.v3.Matcher.OnMatch#udp_proxy',
+        note: 'the only field (no matcher_list or matcher_tree): every datagram takes its route; a matcher without it routes nothing (downstream_sess_no_route)',
+        proof: P.udpEcho,
+      },
+    },
+  },
+  'xds.type.matcher.v3.Matcher.OnMatch#udp_proxy': {
+    fields: { action: { rule: 'xds.core.v3.TypedExtensionConfig#udp_proxy', proof: P.udpEcho } },
+  },
+  'xds.core.v3.TypedExtensionConfig#udp_proxy': {
+    fields: { name: info(P.udpEcho), typed_config: { extensions: [UDP_ROUTE], proof: P.udpEcho } },
+  },
+  [UDP_ROUTE]: {
+    fields: { cluster: { note: 'a cluster that does not exist drops the datagram (downstream_sess_no_route)', proof: P.udpEcho } },
   },
 
   // ── Network filters ───────────────────────────────────────────────────────
@@ -251,7 +308,37 @@ export const ALLOWLIST: Allowlist = {
     fields: { config_source: { proof: P.routeUpdate }, route_config_name: { proof: P.routeUpdate } },
   },
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': {
-    fields: { name: info(P.httpRbac), typed_config: { extensions: [ROUTER, HTTP_RBAC], proof: P.httpRbac } },
+    fields: {
+      name: { note: 'the key of the filter\'s typed_per_filter_config on routes', proof: by('session', 'a per-route config replaces the session') },
+      typed_config: { extensions: [ROUTER, HTTP_RBAC, STATEFUL_SESSION], proof: P.httpRbac },
+    },
+  },
+  [STATEFUL_SESSION]: {
+    fields: {
+      session_state: { rule: 'envoy.config.core.v3.TypedExtensionConfig#session_state', proof: by('session', 'keeps reaching the backend that first served it') },
+      strict: { proof: by('session', 'strict answers 503') },
+    },
+  },
+  'envoy.config.core.v3.TypedExtensionConfig#session_state': {
+    fields: {
+      name: info(by('session', 'keeps reaching the backend that first served it')),
+      typed_config: { extensions: [COOKIE_SESSION_STATE, HEADER_SESSION_STATE], proof: by('session', 'a per-route config replaces the session with a header one') },
+    },
+  },
+  [COOKIE_SESSION_STATE]: { fields: { cookie: { proof: by('session', 'keeps reaching the backend that first served it') } } },
+  'envoy.type.http.v3.Cookie': {
+    fields: {
+      name: { proof: by('session', 'keeps reaching the backend that first served it') },
+      ttl: { note: 'Max-Age; none (a session cookie) when unset or 0', proof: by('session', 'keeps reaching the backend that first served it') },
+      path: { proof: by('session', 'keeps reaching the backend that first served it') },
+    },
+  },
+  [HEADER_SESSION_STATE]: { fields: { name: { proof: by('session', 'a per-route config replaces the session with a header one') } } },
+  [STATEFUL_SESSION_PER_ROUTE]: {
+    fields: {
+      disabled: { proof: by('session', 'or disables it') },
+      stateful_session: { proof: by('session', 'a per-route config replaces the session with a header one') },
+    },
   },
   'envoy.config.core.v3.HttpProtocolOptions#downstream': {
     fields: { idle_timeout: { proof: by('fHttp', 'common_http_protocol_options.idle_timeout closes an idle downstream connection') } },
@@ -407,6 +494,11 @@ export const ALLOWLIST: Allowlist = {
       direct_response: { proof: P.redirectDirect },
       ...headerMutations({ add: by('fHttp', 'header value operators expand in forwarded requests and responses'), remove: P.levels }, { add: P.forwards, remove: P.levels }),
       metadata: info(P.routeInfo),
+      typed_per_filter_config: {
+        note: 'route level only; for envoy.filters.http.stateful_session',
+        extensions: [STATEFUL_SESSION_PER_ROUTE],
+        proof: by('session', 'a per-route config replaces the session with a header one'),
+      },
     },
   },
   'envoy.config.route.v3.RouteMatch': {

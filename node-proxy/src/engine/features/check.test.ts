@@ -147,8 +147,8 @@ describe('engine feature check: unimplemented configuration', () => {
       `type: STRICT_DNS ${NI} (supported: STATIC, EDS, ORIGINAL_DST)`,
       `lb_policy: MAGLEV ${NI} (supported: ROUND_ROBIN, LEAST_REQUEST, RING_HASH, RANDOM, CLUSTER_PROVIDED)`,
     ]);
-    const udp = listener([], { address: { socket_address: { address: '0.0.0.0', port_value: 53, protocol: 'UDP' } } });
-    assert.deepEqual(checkResource(TypeUrl.Listener, udp), [`address.socket_address.protocol: UDP ${NI} (supported: TCP)`]);
+    const modifyOnly = listener([], { drain_type: 'MODIFY_ONLY' });
+    assert.deepEqual(checkResource(TypeUrl.Listener, modifyOnly), [`drain_type: MODIFY_ONLY ${NI} (supported: DEFAULT)`]);
   });
 
   it('reports an unimplemented HTTP filter inside the connection manager Any', () => {

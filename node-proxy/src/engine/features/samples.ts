@@ -14,6 +14,7 @@ import type { Listener } from '../../../../api/src/generated/envoy/config/listen
 import type { RouteConfiguration } from '../../../../api/src/generated/envoy/config/route/v3/RouteConfiguration.js';
 import type { HttpConnectionManager } from '../../../../api/src/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.js';
 import type { TcpProxy } from '../../../../api/src/generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy.js';
+import type { UdpProxyConfig } from '../../../../api/src/generated/envoy/extensions/filters/udp/udp_proxy/v3/UdpProxyConfig.js';
 import type { DownstreamTlsContext } from '../../../../api/src/generated/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext.js';
 import type { Secret } from '../../../../api/src/generated/envoy/extensions/transport_sockets/tls/v3/Secret.js';
 import type { UpstreamTlsContext } from '../../../../api/src/generated/envoy/extensions/transport_sockets/tls/v3/UpstreamTlsContext.js';
@@ -168,6 +169,21 @@ const routeConfig: RouteConfiguration = {
         {
           match: { path: '/exact' },
           route: { cluster: 'web', regex_rewrite: { pattern: regex, substitution: '/' }, auto_host_rewrite: { value: true } },
+          typed_per_filter_config: {
+            'envoy.filters.http.stateful_session': pack('envoy.extensions.filters.http.stateful_session.v3.StatefulSessionPerRoute', {
+              stateful_session: {
+                session_state: {
+                  name: 'envoy.http.stateful_session.header',
+                  typed_config: pack('envoy.extensions.http.stateful_session.header.v3.HeaderBasedSessionState', { name: 'x-session' }),
+                },
+              },
+            }),
+          },
+        },
+        {
+          match: { path: '/no-session' },
+          route: { cluster: 'web' },
+          typed_per_filter_config: { 'envoy.filters.http.stateful_session': pack('envoy.extensions.filters.http.stateful_session.v3.StatefulSessionPerRoute', { disabled: true }) },
         },
         {
           match: { safe_regex: regex },
@@ -188,6 +204,16 @@ const hcmInline: HttpConnectionManager = {
   route_config: routeConfig,
   http_filters: [
     { name: 'envoy.filters.http.rbac', typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: RBAC_RULES }) },
+    {
+      name: 'envoy.filters.http.stateful_session',
+      typed_config: pack('envoy.extensions.filters.http.stateful_session.v3.StatefulSession', {
+        session_state: {
+          name: 'envoy.http.stateful_session.cookie',
+          typed_config: pack('envoy.extensions.http.stateful_session.cookie.v3.CookieBasedSessionState', { cookie: { name: 'nm-session', ttl: sec(3600), path: '/' } }),
+        },
+        strict: true,
+      }),
+    },
     { name: 'envoy.filters.http.router', typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}) },
   ],
   access_log: ACCESS_LOGS,
@@ -210,6 +236,24 @@ const tcpWeighted: TcpProxy = {
   access_log: ACCESS_LOGS,
   max_connect_attempts: u32(3),
 };
+
+// UDP listeners: one routed by the matcher, one by the deprecated cluster field.
+const udpRoute = pack('envoy.extensions.filters.udp.udp_proxy.v3.Route', { cluster: 'outbound|53||dns.default.svc.cluster.local' });
+const udpByMatcher: UdpProxyConfig = {
+  stat_prefix: 'dns',
+  matcher: { on_no_match: { action: { name: 'route', typed_config: udpRoute } } },
+  idle_timeout: sec(60),
+};
+const udpListener = (name: string, port: number, proxy: UdpProxyConfig): Listener => ({
+  name,
+  address: { socket_address: { address: '0.0.0.0', port_value: port, protocol: 'UDP' } },
+  udp_listener_config: { downstream_socket_config: { max_rx_datagram_size: { value: 4096 }, prefer_gro: { value: true } } },
+  listener_filters: [{ name: 'envoy.filters.udp_listener.udp_proxy', typed_config: pack('envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig', proxy) }],
+});
+const udpListeners = [
+  udpListener('gateway|ns/gw|0.0.0.0:5353/udp', 5353, udpByMatcher),
+  udpListener('udp-legacy', 5354, { stat_prefix: 'legacy', cluster: 'outbound|53||dns.default.svc.cluster.local' }),
+];
 
 const listener: Listener = {
   name: 'inbound_15006',
@@ -376,7 +420,7 @@ export function sampleResources(): SampleResource[] {
   const of = (typeUrl: ResourceTypeUrl, fullName: string, list: { name?: string; cluster_name?: string }[]) =>
     list.map((m) => ({ typeUrl, name: m.name ?? m.cluster_name ?? '', message: wire(fullName, m) }));
   return [
-    ...of(TypeUrl.Listener, 'envoy.config.listener.v3.Listener', [listener]),
+    ...of(TypeUrl.Listener, 'envoy.config.listener.v3.Listener', [listener, ...udpListeners]),
     ...of(TypeUrl.RouteConfiguration, 'envoy.config.route.v3.RouteConfiguration', [routeConfig]),
     ...of(TypeUrl.Cluster, 'envoy.config.cluster.v3.Cluster', clusters),
     ...of(TypeUrl.ClusterLoadAssignment, 'envoy.config.endpoint.v3.ClusterLoadAssignment', [loadAssignment]),

@@ -15,12 +15,13 @@ import { compileAccessLogs, type AccessLogEntry, type AccessLogger, type FileSin
 import { durationMs, wrappedBool } from '../upstream/fields.js';
 import type { DownstreamConnection, TerminalFilter } from '../listener/connection.js';
 import type { Counter, Gauge, Histogram, Stats } from '../stats.js';
-import type { ClusterManager, Decoded, Headers, HeaderMutation, RequestHead, RouteTable } from '../types.js';
+import type { ClusterManager, Decoded, Headers, HeaderMutation, LbContext, RequestHead, RouteTable } from '../types.js';
 import { applyHeaderMutations } from '../routing/headers.js';
 import { formatAddress } from '../routing/host.js';
 import { compileRouteConfiguration } from '../routing/route-table.js';
 import { compileHttpRbac, type HttpRbac } from './rbac-filter.js';
 import { forward } from './router.js';
+import { STATEFUL_SESSION, StatefulSessionFilter } from './stateful-session.js';
 
 export interface HcmDeps {
   clusters: ClusterManager;
@@ -37,6 +38,7 @@ type Res = http.ServerResponse | http2.Http2ServerResponse;
 const CONN = Symbol('nodemesh.connection');
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 const RBAC = 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC';
+const SESSION = `type.googleapis.com/${STATEFUL_SESSION}`;
 const HOSTNAME = hostname();
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** Envoy's default per_connection_buffer_limit_bytes: the most a request body may be buffered for retries and mirrors. */
@@ -51,6 +53,7 @@ export class HttpConnectionManager implements TerminalFilter {
   private readonly rdsName?: string;
   private readonly inlineRoutes?: RouteTable;
   private readonly rbac: HttpRbac[] = [];
+  private session?: StatefulSessionFilter;
   private readonly accessLogs: AccessLogger[];
   private readonly h1: http.Server;
   private readonly h2: http2.Http2Server;
@@ -88,6 +91,10 @@ export class HttpConnectionManager implements TerminalFilter {
       const t = f.typed_config?.type_url;
       if (t === ROUTER) router = true;
       else if (t === RBAC) this.rbac.push(compileHttpRbac(decodeMessage(messageName(t), f.typed_config!.value), this.prefix, deps.stats));
+      else if (t === SESSION) {
+        if (this.session) throw new Error('more than one envoy.filters.http.stateful_session filter');
+        this.session = new StatefulSessionFilter(f.name ?? '', decodeMessage(STATEFUL_SESSION, f.typed_config!.value) as Decoded);
+      }
       else throw new Error(`http filter ${f.name ?? '?'} (${t ?? 'no typed_config'}) is not implemented`);
     }
     if (!router) throw new Error('http_filters must end with envoy.filters.http.router');
@@ -278,12 +285,16 @@ export class HttpConnectionManager implements TerminalFilter {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
+    const session = this.session?.policy(decision.perFilterConfig);
+    const requested = session?.requested(head);
+    const lb: LbContext = { hashKey: decision.hashKey, originalDst: conn?.originalDst };
+    if (session && requested) lb.overrideHost = { host: requested, strict: session.strict };
     const result = await forward({
       decision,
       clusters: this.deps.clusters,
       request: head,
       body,
-      lb: { hashKey: decision.hashKey, originalDst: conn?.originalDst },
+      lb,
       signal: abort.signal,
       stats: this.deps.stats,
       format: { downstreamRemoteAddress: head.remoteAddress, protocol: log.protocol, hostname: HOSTNAME, startTime: log.startTime },
@@ -299,6 +310,7 @@ export class HttpConnectionManager implements TerminalFilter {
     log.upstreamHost = result.host;
     log.responseCode = result.status;
     const out = this.responseHeaders(result.headers, h2);
+    if (session && result.host !== requested) session.remember(result.host, out);
     log.responseHeaders = out;
     res.writeHead(result.status, out as http.OutgoingHttpHeaders);
     const trailers = result.trailers;

@@ -15,6 +15,7 @@ import { compileChainMatch, selectChain, type ChainMatch, type ConnectionFacts }
 import { originalDst, type OriginalDst } from './original-dst.js';
 import { peerPrincipals } from '../tls/index.js';
 import { durationMs, wrappedBool } from '../upstream/fields.js';
+import { checkTcpListenerFilters, compileUdpListener, isUdpListener, UdpListenerSocket, type CompiledUdpListener, type UdpDeps } from '../udp/udp-listener.js';
 
 /** Builds a chain's filters; throws with a reason the listener cannot be built. */
 export type ChainFactory = (chain: Decoded, listener: string) => CompiledChain;
@@ -34,11 +35,14 @@ interface CompiledListener {
   defaultChain?: CompiledChain;
   /** The decoded resource, to tell an unchanged listener from a changed one. */
   source: string;
+  /** A UDP listener (udp/): no chains, its datagrams go to udp_proxy. */
+  udp?: CompiledUdpListener;
 }
 
 interface ActiveListener {
   config: CompiledListener;
   server?: net.Server;
+  udp?: UdpListenerSocket;
 }
 
 const ORIGINAL_DST = 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst';
@@ -50,6 +54,8 @@ export interface ListenerManagerOptions {
   chainFactory: ChainFactory;
   /** How long draining chains keep their connections before they are closed (Envoy's --drain-time-s). */
   drainTimeMs: number;
+  /** What UDP listeners need; without it a UDP listener cannot be built. */
+  udp?: UdpDeps;
 }
 
 export class ListenerManager {
@@ -66,7 +72,7 @@ export class ListenerManager {
   addresses(): Map<string, { address: string; port: number }> {
     const out = new Map<string, { address: string; port: number }>();
     for (const [name, l] of this.active) {
-      const a = l.server?.address();
+      const a = l.udp?.address() ?? l.server?.address();
       if (a && typeof a === 'object') out.set(name, { address: a.address, port: a.port });
     }
     return out;
@@ -102,15 +108,28 @@ export class ListenerManager {
       if (compiled.has(name)) continue;
       this.active.delete(name);
       old.server?.close();
+      void old.udp?.close();
       this.drain(old.config);
       this.opts.log.info('listener removed', { listener: name });
     }
     for (const [name, config] of compiled) {
       const cur = this.active.get(name);
       if (cur?.config === config) continue;
-      const sameSocket = cur && cur.config.bindToPort === config.bindToPort && cur.config.address === config.address && cur.config.port === config.port;
+      const sameSocket =
+        cur && cur.config.bindToPort === config.bindToPort && cur.config.address === config.address && cur.config.port === config.port && !!cur.config.udp === !!config.udp;
       if (cur && sameSocket) {
         const old = cur.config;
+        if (cur.udp && config.udp) {
+          try {
+            cur.udp.update(config.udp);
+          } catch (err) {
+            this.active.delete(name);
+            void cur.udp.close();
+            failures.push(`${name}: ${(err as Error).message}`);
+            this.opts.stats.counter('envoy_listener_manager_listener_create_failure').inc();
+            continue;
+          }
+        }
         cur.config = config;
         this.drain(old);
         this.opts.log.info('listener updated', { listener: name });
@@ -118,13 +137,16 @@ export class ListenerManager {
       }
       if (cur) {
         cur.server?.close();
+        await cur.udp?.close();
         this.drain(cur.config);
       }
       const entry: ActiveListener = { config };
       if (config.bindToPort) {
         try {
-          entry.server = await this.bind(entry);
+          if (config.udp) entry.udp = await this.bindUdp(config, config.udp);
+          else entry.server = await this.bind(entry);
         } catch (err) {
+          this.active.delete(name);
           failures.push(`${name}: cannot bind ${config.address}:${config.port}: ${(err as Error).message}`);
           this.opts.stats.counter('envoy_listener_manager_listener_create_failure').inc();
           continue;
@@ -150,6 +172,7 @@ export class ListenerManager {
     const closing: Promise<void>[] = [];
     for (const l of this.active.values()) {
       if (l.server) closing.push(new Promise((r) => l.server!.close(() => r())));
+      if (l.udp) closing.push(l.udp.close());
       for (const c of [...l.config.chains, l.config.defaultChain]) c?.terminal.close();
     }
     this.active.clear();
@@ -176,6 +199,14 @@ export class ListenerManager {
   private compileListener(name: string, l: Decoded, source: string): CompiledListener {
     const sa = (l.address as { socket_address?: { address?: string; port_value?: number } } | undefined)?.socket_address;
     if (!sa) throw new Error('address.socket_address is required');
+    if (isUdpListener(l)) {
+      const [address, port] = [sa.address ?? '0.0.0.0', sa.port_value ?? 0];
+      const udp = compileUdpListener(l, `${address}:${port}`);
+      // Envoy reads use_original_dst and listener_filters_timeout on TCP listeners only.
+      const none = { useOriginalDst: false, originalDstFilter: false, tlsInspector: false, inspectTimeoutMs: 0, continueOnInspectTimeout: false };
+      return { name, address, port, bindToPort: wrappedBool(l.bind_to_port, true), ...none, matches: [], chains: [], source, udp };
+    }
+    checkTcpListenerFilters(l);
     const filters = (l.listener_filters as { typed_config?: { type_url?: string } }[] | undefined) ?? [];
     const chainsIn = (l.filter_chains as Decoded[] | undefined) ?? [];
     const timeout = l.listener_filters_timeout as { seconds?: string; nanos?: number } | undefined;
@@ -194,6 +225,12 @@ export class ListenerManager {
       defaultChain: l.default_filter_chain ? this.opts.chainFactory(l.default_filter_chain as Decoded, `${name}/default`) : undefined,
       source,
     };
+  }
+
+  private bindUdp(config: CompiledListener, udp: CompiledUdpListener): Promise<UdpListenerSocket> {
+    if (!this.opts.udp) return Promise.reject(new Error('UDP listeners are not available'));
+    const { name, address, port } = config;
+    return UdpListenerSocket.bind({ name, address, port, config: udp, deps: this.opts.udp, stats: this.opts.stats, log: this.opts.log });
   }
 
   private bind(entry: ActiveListener): Promise<net.Server> {
@@ -241,7 +278,7 @@ export class ListenerManager {
   private listenerFor(od: OriginalDst): CompiledListener | undefined {
     let wildcard: CompiledListener | undefined;
     for (const { config } of this.active.values()) {
-      if (config.port !== od.port) continue;
+      if (config.port !== od.port || config.udp) continue;
       if (config.address === od.address) return config;
       if (config.address === '0.0.0.0' || config.address === '::') wildcard ??= config;
     }

@@ -13,7 +13,11 @@ import type {
   RedirectDecision,
   RequestHead,
   RetryPolicy,
+  TypedConfig,
 } from '../types.js';
+import { checkPerRouteSession, STATEFUL_SESSION_PER_ROUTE } from '../http/stateful-session.js';
+import { decodeMessage } from '../../../../api/src/any.js';
+import { messageName } from '../../../../api/src/type-urls.js';
 import { ConfigRejected, durationMs, has, msg, msgs, num, oneof, str, wrappedBool, wrappedNum } from './fields.js';
 import { compileLevel } from './headers.js';
 import { pathOnly } from './matchers.js';
@@ -74,7 +78,7 @@ export function compileAction(route: Decoded, scope: RouteScope): RouteAction {
 
   switch (oneof(route, 'action')) {
     case 'route':
-      return compileForward(msg(route, 'route'), scope, base, request, response, where);
+      return compileForward(msg(route, 'route'), scope, base, request, response, where, perFilterConfig(route, where));
     case 'redirect': {
       const cfg = compileRedirect(msg(route, 'redirect') ?? {});
       return (req, matched) => ({
@@ -113,6 +117,21 @@ export function compileAction(route: Decoded, scope: RouteScope): RouteAction {
   }
 }
 
+// typed_per_filter_config, decoded once at compile time; the filters named
+// in it read their own entry from the forward decision.
+function perFilterConfig(route: Decoded, where: string): Record<string, TypedConfig> | undefined {
+  const raw = route['typed_per_filter_config'] as Record<string, { type_url?: string; value?: Uint8Array }> | undefined;
+  if (!raw || Object.keys(raw).length === 0) return undefined;
+  const out: Record<string, TypedConfig> = {};
+  for (const [name, any] of Object.entries(raw)) {
+    const type = messageName(any.type_url ?? '');
+    const config = decodeMessage(type, any.value ?? new Uint8Array(0)) as Decoded;
+    if (type === STATEFUL_SESSION_PER_ROUTE) checkPerRouteSession(config, `${where}: typed_per_filter_config[${name}]`);
+    out[name] = { type, config };
+  }
+  return out;
+}
+
 interface Target {
   cluster: string;
   weight: number;
@@ -128,6 +147,7 @@ function compileForward(
   request: HeaderMutation[],
   response: HeaderMutation[],
   where: string,
+  perFilter: Record<string, TypedConfig> | undefined,
 ): RouteAction {
   let targets: Target[];
   switch (oneof(a, 'cluster_specifier')) {
@@ -195,6 +215,7 @@ function compileForward(
     if (autoHost) d.autoHostRewrite = true;
     const key = hash?.(req);
     if (key !== undefined) d.hashKey = key;
+    if (perFilter) d.perFilterConfig = perFilter;
     return d;
   };
 }

@@ -9,7 +9,8 @@ import type { Stats } from '../stats.js';
 import { upstreamTlsOptions, type UpstreamTls } from '../tls/upstream.js';
 import { referencedSecrets } from '../tls/material.js';
 import type { SecretStore } from '../tls/secrets.js';
-import { UpstreamError, type Decoded, type LbContext, type UpstreamCluster, type UpstreamHttpRequest } from '../types.js';
+import { UpstreamError, type Decoded, type LbContext, type UdpUpstream, type UpstreamCluster, type UpstreamHttpRequest } from '../types.js';
+import { UdpSessions } from '../udp/upstream-sessions.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import { parseClusterConfig, type ClusterConfig } from './cluster-config.js';
 import { ClusterStats } from './cluster-stats.js';
@@ -48,6 +49,7 @@ export class Cluster implements UpstreamCluster {
   private warming?: { pending: Set<Host>; promise: Promise<void>; done: () => void };
   private draining = false;
   private readonly log: Logger;
+  private readonly udp: UdpSessions;
 
   constructor(
     readonly name: string,
@@ -61,6 +63,13 @@ export class Cluster implements UpstreamCluster {
     this.cstats = new ClusterStats(deps.stats, name);
     this.breakers = new CircuitBreakers(cfg.thresholds, this.cstats);
     this.hosts = new HostSet(cfg.lb, this.cstats, deps.random);
+    this.udp = new UdpSessions({
+      cluster: name,
+      connections: () => this.breakers.connections,
+      stats: () => this.cstats,
+      // Envoy's UDP load balancer context carries no downstream connection, so ORIGINAL_DST has no host.
+      pick: (ctx) => (this.draining || this.cfg.type === 'ORIGINAL_DST' ? undefined : this.hosts.pick(ctx)),
+    });
     this.update(raw, assignment, secrets);
   }
 
@@ -157,6 +166,10 @@ export class Cluster implements UpstreamCluster {
     return { socket, host: host.key };
   }
 
+  udpSession(ctx: LbContext, replacing?: UdpUpstream): UdpUpstream {
+    return this.udp.open(ctx, replacing);
+  }
+
   tryRetry(): boolean {
     if (!this.breakers.retries.canCreate()) {
       this.cstats.rqRetryOverflow.inc();
@@ -173,6 +186,7 @@ export class Cluster implements UpstreamCluster {
   /** Stops health checking and outlier sweeps, closes idle connections; resolves when the last in-flight one has finished. */
   drain(): Promise<void> {
     this.draining = true;
+    this.udp.clusterRemoved();
     this.originalDst.stop();
     this.hc?.stop();
     this.outlier?.stop();
@@ -200,12 +214,26 @@ export class Cluster implements UpstreamCluster {
   private choose(ctx: LbContext): Host {
     // A removed cluster takes no new work; callers still holding it get what Envoy's router would.
     if (this.draining) throw new UpstreamError('no_healthy_upstream', `cluster ${this.name} was removed`);
-    const host = this.cfg.type === 'ORIGINAL_DST' ? this.originalDst.pick(ctx) : this.hosts.pick(ctx);
+    const host = this.cfg.type === 'ORIGINAL_DST' ? this.originalDst.pick(ctx) : (this.overrideHost(ctx) ?? this.hosts.pick(ctx));
     if (!host) {
       this.cstats.cxNoneHealthy.inc();
       throw new UpstreamError('no_healthy_upstream', `no healthy upstream in cluster ${this.name}`);
     }
     return host;
+  }
+
+  // Envoy's override host: honoured while the host is a healthy member (its
+  // default override_host_status); strict sessions fail instead of moving.
+  private overrideHost(ctx: LbContext): Host | undefined {
+    const o = ctx.overrideHost;
+    if (!o) return undefined;
+    const host = this.hosts.get(o.host);
+    if (host && host.healthy && !host.excluded) return host;
+    if (o.strict) {
+      this.cstats.cxNoneHealthy.inc();
+      throw new UpstreamError('no_healthy_upstream', `stateful session host ${o.host} is not a healthy host of cluster ${this.name}`);
+    }
+    return undefined;
   }
 
   /** The TLS options for new connections; throws connect_failure while an SDS secret is missing. */
@@ -288,6 +316,7 @@ export class Cluster implements UpstreamCluster {
       this.hc?.removeHost(h);
       this.warming?.pending.delete(h);
       this.retirePool(h);
+      this.udp.hostRemoved(h);
     }
     if (!this.assignmentSeen) {
       this.assignmentSeen = true;
