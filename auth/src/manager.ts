@@ -1,0 +1,214 @@
+// The auth manager: the one entry point for "may this flow open?". It answers
+// from the auth map when a valid entry exists, otherwise runs the handshake —
+// one per key however many flows ask at once (single-flight) — and keeps the
+// map in step with identities: removal deletes entries, rotation
+// re-authenticates them, a revoked or de-federated peer loses its entries.
+//
+// Concurrency contract: authenticate() may be called any number of times
+// concurrently; callers with the same key share one promise. A forced
+// re-authentication (rotation) waits for a handshake in flight for its key
+// and then starts a new one, which later callers join.
+import type { Logger } from '../../xds-server/src/log.js';
+import { authKeyString, type AuthEntry, type AuthKey, type AuthMap } from './authmap/types.js';
+import type { CertificateProvider, ProviderEvent } from './certs/provider.js';
+import type { TrustEvent, TrustStore } from './certs/trust.js';
+import { initiateHandshake, type NodeAddress } from './handshake/client.js';
+import type { AuthMetrics } from './metrics.js';
+import type { AuthFailureReason } from './reasons.js';
+import { parseSpiffeId } from './spiffe/id.js';
+
+/** A flow to authenticate, seen from this node. */
+export interface FlowKey {
+  localIdentity: string;
+  remoteIdentity: string;
+  remoteNode: string;
+}
+
+export type AuthDecision =
+  | { allowed: true; entry: AuthEntry; source: 'cache' | 'handshake' }
+  | { allowed: false; reason: AuthFailureReason; by: 'local' | 'peer'; detail: string };
+
+export interface AuthManagerOptions {
+  nodeName: string;
+  provider: CertificateProvider;
+  trust: TrustStore;
+  authMap: AuthMap;
+  logger: Logger;
+  metrics?: AuthMetrics;
+  /** Where a node's auth service listens. */
+  resolveNode: (node: string) => NodeAddress | undefined;
+  now?: () => number;
+  handshakeTimeoutMs?: number;
+  /** How often expired entries are removed; default 60 s, 0 disables. */
+  gcIntervalMs?: number;
+}
+
+/** Re-authentication failures that say nothing about the peer's identity: keep the old, still valid entry. */
+const TRANSIENT: ReadonlySet<AuthFailureReason> = new Set(['connect_failed', 'timeout', 'unknown_node', 'tls_error']);
+
+export class AuthManager {
+  readonly #o: AuthManagerOptions;
+  readonly #inflight = new Map<string, { promise: Promise<AuthDecision> }>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #failures = new Map<AuthFailureReason, number>();
+  #unsubscribe: (() => void)[] = [];
+  #gc: NodeJS.Timeout | undefined;
+
+  constructor(o: AuthManagerOptions) {
+    this.#o = o;
+  }
+
+  #now(): number {
+    return this.#o.now?.() ?? Date.now();
+  }
+
+  start(): void {
+    this.#unsubscribe.push(this.#o.provider.subscribe((e) => this.#track(this.#onProvider(e))));
+    this.#unsubscribe.push(this.#o.trust.subscribe((e) => this.#track(this.#onTrust(e))));
+    const every = this.#o.gcIntervalMs ?? 60_000;
+    if (every > 0) {
+      this.#gc = setInterval(() => this.#track(this.gc()), every);
+      this.#gc.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    if (this.#gc) clearInterval(this.#gc);
+    await this.idle();
+  }
+
+  /** Resolves when the reactions to events so far (removals, re-authentications) are done. */
+  async idle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  authenticate(flow: FlowKey, opts: { force?: boolean } = {}): Promise<AuthDecision> {
+    const key: AuthKey = { ...flow, authType: 'spiffe-mtls' };
+    const k = authKeyString(key);
+    const cur = this.#inflight.get(k);
+    if (cur && !opts.force) {
+      this.#o.metrics?.requests.inc({ outcome: 'joined' });
+      return cur.promise;
+    }
+    const run = (force: boolean) => () => this.#run(key, force).catch((err: unknown): AuthDecision => {
+      // Only the auth map can throw here (the handshake reports failures as results).
+      this.#failures.set('auth_map_error', (this.#failures.get('auth_map_error') ?? 0) + 1);
+      return { allowed: false, reason: 'auth_map_error', by: 'local', detail: err instanceof Error ? err.message : String(err) };
+    });
+    const promise = cur ? cur.promise.then(run(true), run(true)) : run(!!opts.force)();
+    const rec = { promise };
+    this.#inflight.set(k, rec);
+    this.#o.metrics?.pending.set(this.#inflight.size);
+    void promise.finally(() => {
+      if (this.#inflight.get(k) === rec) this.#inflight.delete(k);
+      this.#o.metrics?.pending.set(this.#inflight.size);
+    });
+    return promise;
+  }
+
+  async #run(key: AuthKey, force: boolean): Promise<AuthDecision> {
+    const o = this.#o;
+    if (!force) {
+      const entry = await o.authMap.get(key, this.#now());
+      if (entry) {
+        o.metrics?.requests.inc({ outcome: 'cached' });
+        o.logger.debug('flow auth', { role: 'initiator', decision: 'authenticated', source: 'cache', ...flowFields(key), expiresAt: new Date(entry.expiresAt).toISOString() });
+        return { allowed: true, entry, source: 'cache' };
+      }
+    }
+    o.metrics?.requests.inc({ outcome: 'started' });
+    const address = o.resolveNode(key.remoteNode);
+    const r = address
+      ? await initiateHandshake({
+          ...key,
+          address,
+          nodeName: o.nodeName,
+          provider: o.provider,
+          trust: o.trust,
+          authMap: o.authMap,
+          metrics: o.metrics,
+          now: o.now,
+          timeoutMs: o.handshakeTimeoutMs,
+        })
+      : ({ ok: false, reason: 'unknown_node', by: 'local', detail: `no auth service address for node ${key.remoteNode}`, durationMs: 0 } as const);
+    if (r.ok) {
+      o.logger.info('flow auth', {
+        role: 'initiator',
+        decision: 'authenticated',
+        source: 'handshake',
+        ...flowFields(key),
+        expiresAt: new Date(r.entry.expiresAt).toISOString(),
+        localSerial: r.entry.localSerial,
+        remoteSerial: r.entry.remoteSerial,
+        durationMs: round(r.durationMs),
+        forced: force || undefined,
+      });
+      return { allowed: true, entry: r.entry, source: 'handshake' };
+    }
+    this.#failures.set(r.reason, (this.#failures.get(r.reason) ?? 0) + 1);
+    o.logger.warn('flow auth', { role: 'initiator', decision: 'refused', ...flowFields(key), reason: r.reason, by: r.by, detail: r.detail, durationMs: round(r.durationMs) });
+    return { allowed: false, reason: r.reason, by: r.by, detail: r.detail };
+  }
+
+  /** Re-authenticates every entry whose local identity is `id` (after its SVID rotated). */
+  async reauthenticate(id: string): Promise<void> {
+    const entries = (await this.#o.authMap.list()).filter((e) => e.localIdentity === id);
+    await Promise.all(
+      entries.map(async (e) => {
+        const flow = { localIdentity: e.localIdentity, remoteIdentity: e.remoteIdentity, remoteNode: e.remoteNode };
+        const d = await this.authenticate(flow, { force: true });
+        if (!d.allowed && !TRANSIENT.has(d.reason)) await this.#remove((x) => authKeyString(x) === authKeyString(e), 'reauth_failed', { identity: id, reason: d.reason });
+      }),
+    );
+  }
+
+  async gc(): Promise<number> {
+    this.#o.trust.pruneRevoked(new Date(this.#now()));
+    return this.#o.authMap.gc(this.#now());
+  }
+
+  async status(): Promise<{ entries: AuthEntry[]; pending: string[]; failures: Partial<Record<AuthFailureReason, number>> }> {
+    const entries = (await this.#o.authMap.list()).filter((e) => e.expiresAt > this.#now());
+    this.#o.metrics?.entries.set(entries.length);
+    return { entries, pending: [...this.#inflight.keys()], failures: Object.fromEntries(this.#failures) };
+  }
+
+  async #onProvider(e: ProviderEvent): Promise<void> {
+    if (e.type === 'removed') await this.#remove((x) => x.localIdentity === e.id, 'identity_removed', { identity: e.id });
+    else if (e.type === 'rotated') await this.reauthenticate(e.id);
+  }
+
+  async #onTrust(e: TrustEvent): Promise<void> {
+    if (e.type === 'revoked') await this.#remove((x) => x.remoteIdentity === e.id, 'revoked', { identity: e.id, serial: e.serial });
+    else if (e.type === 'bundle-removed') {
+      await this.#remove((x) => {
+        const p = parseSpiffeId(x.remoteIdentity);
+        return p.ok && p.value.trustDomain === e.trustDomain;
+      }, 'bundle_removed', { trustDomain: e.trustDomain });
+    }
+  }
+
+  async #remove(pred: (e: AuthEntry) => boolean, cause: string, fields: Record<string, unknown>): Promise<void> {
+    const n = await this.#o.authMap.deleteWhere(pred);
+    if (n > 0) {
+      this.#o.metrics?.entriesRemoved.inc({ cause }, n);
+      this.#o.logger.info('auth entries removed', { cause, count: n, ...fields });
+    }
+  }
+
+  #track(p: Promise<unknown>): void {
+    const t = p.catch((err: unknown) => this.#o.logger.error('auth manager task failed', { error: err instanceof Error ? err.message : String(err) }));
+    this.#background.add(t);
+    void t.finally(() => this.#background.delete(t));
+  }
+}
+
+function flowFields(k: AuthKey): Record<string, string> {
+  return { localIdentity: k.localIdentity, remoteIdentity: k.remoteIdentity, remoteNode: k.remoteNode, authType: k.authType };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
