@@ -63,4 +63,34 @@ program
   .option('--no-lab', 'do not run the node proxy in a network namespace (it needs root)')
   .action(runDemo);
 
+const bpf = program.command('bpf').description('eBPF steering of workload connections into the node proxy (cgroup connect4, sockops, getsockopt, sk_msg)');
+bpf
+  .command('attach')
+  .description('load, pin and attach the steering programs to a cgroup and sync their maps (again: an agent restart, established connections stay)')
+  .requiredOption('--cgroup <dir>', 'cgroup v2 directory of the node whose processes are steered')
+  .option('--pin-root <dir>', 'bpffs directory for maps, programs and links', '/sys/fs/bpf/nodemesh')
+  .option('--proxy <ip:port>', "node proxy's capture listener", '127.0.0.1:15001')
+  .option('--config <dir>', 'mesh configuration directory: its service VIP:ports are steered')
+  .option('--mesh-cgroup <dir...>', 'cgroups whose processes are mesh workloads', [])
+  .option('--proxy-cgroup <dir...>', "the node proxy's cgroup: its connections are never redirected", [])
+  .option('--exclude-cgroup <dir...>', 'cgroups never redirected (inside a mesh cgroup)', [])
+  .option('--exclude-port <port...>', 'destination ports never redirected', [])
+  .option('--exclude-cidr <cidr...>', 'destination IPv4 CIDRs never redirected', [])
+  .option('--no-sockmap', 'redirect connections but keep data on the TCP/IP path (no sk_msg fast path)')
+  .option('--trust-domain <name>', 'SPIFFE trust domain', 'cluster.local')
+  .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local')
+  .option('--json', 'print the report as JSON')
+  .action(async (flags) => (await import('./bpf-attach.js')).runBpfAttach(flags));
+bpf
+  .command('detach')
+  .description('remove the pins: programs detached, maps freed')
+  .option('--pin-root <dir>', 'bpffs directory of the pins', '/sys/fs/bpf/nodemesh')
+  .action(async (flags) => (await import('./bpf-attach.js')).runBpfDetach(flags));
+bpf
+  .command('status')
+  .description('attached programs per cgroup, map sizes, counters by reason')
+  .option('--pin-root <dir>', 'bpffs directory of the pins', '/sys/fs/bpf/nodemesh')
+  .option('--json', 'print the raw JSON')
+  .action(async (flags) => (await import('./bpf-status.js')).runBpfStatus(flags));
+
 await program.parseAsync(process.argv);

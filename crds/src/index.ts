@@ -13,9 +13,14 @@ export type {
   GatewayClassObject,
   GatewayObject,
   HTTPRouteObject,
+  GRPCRouteObject,
   ReferenceGrantObject,
+  TLSRouteObject,
+  TCPRouteObject,
+  UDPRouteObject,
   IngressClassObject,
   IngressObject,
+  NodeObject,
   Origin,
 } from './resources.js';
 export { formatFieldPath, joinFieldPath } from './issues.js';
@@ -29,3 +34,5 @@ export type { IPFamily } from './ip.js';
 export { secretSchema, secretValue, SECRET_API_VERSION, SECRET_KIND, TLS_SECRET_TYPE, TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY } from './secret.js';
 export * from './gateway-api/index.js';
 export * from './ingress.js';
+export { nodeSchema, NODE_API_VERSION, NODE_KIND, NODE_DEFAULT_WIREGUARD_PORT, cidrErrors, wireGuardKeyErrors } from './node.js';
+export type { NodeSpec, NodeStatus, NodeDoc } from './node.js';

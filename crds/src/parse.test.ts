@@ -47,9 +47,19 @@ describe('parseObject', () => {
       'gateway.networking.k8s.io/v1/GatewayClass',
       'gateway.networking.k8s.io/v1/Gateway',
       'gateway.networking.k8s.io/v1/HTTPRoute',
+      'gateway.networking.k8s.io/v1/GRPCRoute',
       'gateway.networking.k8s.io/v1beta1/ReferenceGrant',
+      'gateway.networking.k8s.io/v1alpha2/TLSRoute',
+      'gateway.networking.k8s.io/v1alpha3/TLSRoute',
+      'gateway.networking.k8s.io/v1/TLSRoute',
+      'gateway.networking.k8s.io/v1alpha2/TCPRoute',
+      'gateway.networking.k8s.io/v1/TCPRoute',
+      'gateway.networking.k8s.io/v1alpha2/UDPRoute',
+      'gateway.networking.k8s.io/v1/UDPRoute',
       'networking.k8s.io/v1/IngressClass',
       'networking.k8s.io/v1/Ingress',
+      'nodemesh.io/v1alpha1/Node',
+      'v1/Namespace',
     ]);
   });
 

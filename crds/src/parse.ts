@@ -13,9 +13,13 @@ import { GATEWAY_API_V1, GATEWAY_API_V1BETA1 } from './gateway-api/common.js';
 import { GATEWAY_KIND, gatewaySchema } from './gateway-api/gateway.js';
 import { GATEWAY_CLASS_KIND, gatewayClassSchema } from './gateway-api/gatewayclass.js';
 import { HTTP_ROUTE_KIND, httpRouteSchema } from './gateway-api/httproute.js';
+import { GRPC_ROUTE_KIND, grpcRouteSchema } from './gateway-api/grpcroute.js';
 import { REFERENCE_GRANT_KIND, referenceGrantSchema } from './gateway-api/referencegrant.js';
+import { tcpRouteSchemas, tlsRouteSchemas, udpRouteSchemas } from './gateway-api/stream-routes.js';
 import { SECRET_API_VERSION, SECRET_KIND, secretSchema } from './secret.js';
 import { INGRESS_API_VERSION, INGRESS_CLASS_KIND, INGRESS_KIND, ingressClassSchema, ingressSchema } from './ingress.js';
+import { NODE_API_VERSION, NODE_KIND, nodeSchema } from './node.js';
+import { NAMESPACE_API_VERSION, NAMESPACE_KIND, namespaceSchema } from './namespace.js';
 
 type Bare<T> = T extends unknown ? Omit<T, 'origin'> : never;
 type BareObject = Bare<KubeObject>;
@@ -30,13 +34,20 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   [`${GATEWAY_API_V1}/${GATEWAY_CLASS_KIND}`, (doc: unknown) => gatewayClassSchema.safeParse(doc, { error: kubeErrorMap })],
   [`${GATEWAY_API_V1}/${GATEWAY_KIND}`, (doc: unknown) => gatewaySchema.safeParse(doc, { error: kubeErrorMap })],
   [`${GATEWAY_API_V1}/${HTTP_ROUTE_KIND}`, (doc: unknown) => httpRouteSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${GATEWAY_API_V1}/${GRPC_ROUTE_KIND}`, (doc: unknown) => grpcRouteSchema.safeParse(doc, { error: kubeErrorMap })],
   [`${GATEWAY_API_V1BETA1}/${REFERENCE_GRANT_KIND}`, (doc: unknown) => referenceGrantSchema.safeParse(doc, { error: kubeErrorMap })],
+  // TLSRoute, TCPRoute, UDPRoute: every apiVersion the upstream CRDs serve.
+  ...[...Object.values(tlsRouteSchemas), ...Object.values(tcpRouteSchemas), ...Object.values(udpRouteSchemas)].map(
+    (schema): [string, Parser] => [`${schema.shape.apiVersion.value}/${schema.shape.kind.value}`, (doc: unknown) => schema.safeParse(doc, { error: kubeErrorMap })],
+  ),
   [`${INGRESS_API_VERSION}/${INGRESS_CLASS_KIND}`, (doc: unknown) => ingressClassSchema.safeParse(doc, { error: kubeErrorMap })],
   [`${INGRESS_API_VERSION}/${INGRESS_KIND}`, (doc: unknown) => ingressSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${NODE_API_VERSION}/${NODE_KIND}`, (doc: unknown) => nodeSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${NAMESPACE_API_VERSION}/${NAMESPACE_KIND}`, (doc: unknown) => namespaceSchema.safeParse(doc, { error: kubeErrorMap })],
 ]);
 
 // Kinds without a namespace: their identity (and errors) carry namespace ''.
-const CLUSTER_SCOPED: ReadonlySet<string> = new Set([`${GATEWAY_API_V1}/${GATEWAY_CLASS_KIND}`, `${INGRESS_API_VERSION}/${INGRESS_CLASS_KIND}`]);
+const CLUSTER_SCOPED: ReadonlySet<string> = new Set([`${GATEWAY_API_V1}/${GATEWAY_CLASS_KIND}`, `${INGRESS_API_VERSION}/${INGRESS_CLASS_KIND}`, `${NODE_API_VERSION}/${NODE_KIND}`, `${NAMESPACE_API_VERSION}/${NAMESPACE_KIND}`]);
 
 /** `apiVersion/kind` of every kind parseObject accepts, e.g. `discovery.k8s.io/v1/EndpointSlice`. */
 export const SUPPORTED_KINDS: readonly string[] = [...PARSERS.keys()];

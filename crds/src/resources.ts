@@ -8,9 +8,13 @@ import type { workloadSchema } from './workload.js';
 import type { gatewaySchema } from './gateway-api/gateway.js';
 import type { gatewayClassSchema } from './gateway-api/gatewayclass.js';
 import type { httpRouteSchema } from './gateway-api/httproute.js';
+import type { grpcRouteSchema } from './gateway-api/grpcroute.js';
 import type { referenceGrantSchema } from './gateway-api/referencegrant.js';
+import type { TCPRouteDoc, TLSRouteDoc, UDPRouteDoc } from './gateway-api/stream-routes.js';
 import type { secretSchema } from './secret.js';
+import type { namespaceSchema } from './namespace.js';
 import type { ingressClassSchema, ingressSchema } from './ingress.js';
+import type { nodeSchema } from './node.js';
 
 /**
  * Where a parsed object came from. Kept on the object itself (not a side
@@ -29,9 +33,17 @@ export type SecretObject = z.output<typeof secretSchema> & Origin;
 export type GatewayClassObject = z.output<typeof gatewayClassSchema> & Origin;
 export type GatewayObject = z.output<typeof gatewaySchema> & Origin;
 export type HTTPRouteObject = z.output<typeof httpRouteSchema> & Origin;
+export type GRPCRouteObject = z.output<typeof grpcRouteSchema> & Origin;
 export type ReferenceGrantObject = z.output<typeof referenceGrantSchema> & Origin;
+/** TLSRoute, TCPRoute, UDPRoute of any served apiVersion (they share one shape). */
+export type TLSRouteObject = TLSRouteDoc & Origin;
+export type TCPRouteObject = TCPRouteDoc & Origin;
+export type UDPRouteObject = UDPRouteDoc & Origin;
 export type IngressClassObject = z.output<typeof ingressClassSchema> & Origin;
 export type IngressObject = z.output<typeof ingressSchema> & Origin;
+/** nodemesh Node: published by each node's encryption agent (encryption/). */
+export type NodeObject = z.output<typeof nodeSchema> & Origin;
+export type NamespaceObject = z.output<typeof namespaceSchema> & Origin;
 
 export type KubeObject =
   | ServiceObject
@@ -41,9 +53,15 @@ export type KubeObject =
   | GatewayClassObject
   | GatewayObject
   | HTTPRouteObject
+  | GRPCRouteObject
   | ReferenceGrantObject
+  | TLSRouteObject
+  | TCPRouteObject
+  | UDPRouteObject
   | IngressClassObject
-  | IngressObject;
+  | IngressObject
+  | NodeObject
+  | NamespaceObject;
 
 export interface Resources {
   services: ServiceObject[];
@@ -54,13 +72,21 @@ export interface Resources {
   gatewayClasses: GatewayClassObject[];
   gateways: GatewayObject[];
   httpRoutes: HTTPRouteObject[];
+  grpcRoutes: GRPCRouteObject[];
   referenceGrants: ReferenceGrantObject[];
+  tlsRoutes: TLSRouteObject[];
+  tcpRoutes: TCPRouteObject[];
+  udpRoutes: UDPRouteObject[];
   ingressClasses: IngressClassObject[];
   ingresses: IngressObject[];
+  /** Mesh nodes (encryption peers); the xDS translator does not read them. */
+  nodes: NodeObject[];
+  /** Namespaces, for their labels (Gateway listeners select route namespaces by label). */
+  namespaces: NamespaceObject[];
 }
 
 export function emptyResources(): Resources {
-  return { services: [], endpointSlices: [], workloads: [], secrets: [], gatewayClasses: [], gateways: [], httpRoutes: [], referenceGrants: [], ingressClasses: [], ingresses: [] };
+  return { services: [], endpointSlices: [], workloads: [], secrets: [], gatewayClasses: [], gateways: [], httpRoutes: [], grpcRoutes: [], referenceGrants: [], tlsRoutes: [], tcpRoutes: [], udpRoutes: [], ingressClasses: [], ingresses: [], nodes: [], namespaces: [] };
 }
 
 /** Appends an object to the Resources field of its kind. */
@@ -87,14 +113,32 @@ export function addToResources(resources: Resources, object: KubeObject): void {
     case 'HTTPRoute':
       resources.httpRoutes.push(object);
       break;
+    case 'GRPCRoute':
+      resources.grpcRoutes.push(object);
+      break;
     case 'ReferenceGrant':
       resources.referenceGrants.push(object);
+      break;
+    case 'TLSRoute':
+      resources.tlsRoutes.push(object);
+      break;
+    case 'TCPRoute':
+      resources.tcpRoutes.push(object);
+      break;
+    case 'UDPRoute':
+      resources.udpRoutes.push(object);
       break;
     case 'IngressClass':
       resources.ingressClasses.push(object);
       break;
     case 'Ingress':
       resources.ingresses.push(object);
+      break;
+    case 'Node':
+      resources.nodes.push(object);
+      break;
+    case 'Namespace':
+      resources.namespaces.push(object);
       break;
     default: {
       // A new kind in KubeObject must get its Resources field here.

@@ -19,13 +19,14 @@ export interface Answer {
   seen?: Seen;
 }
 
-export async function echo(service: string): Promise<{ port: number; close(): Promise<void> }> {
+/** `host`: the loopback address to listen on (127.0.0.0/8 is all local), so several endpoints of one Service can differ by address. */
+export async function echo(service: string, host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const seen: Seen = { service, path: req.url ?? '', headers: req.headers };
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(seen));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
   return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }
 

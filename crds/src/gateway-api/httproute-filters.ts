@@ -20,7 +20,7 @@ function uniqueNames<T extends { name: string }>(items: T[], ctx: z.RefinementCt
 const headerSchema = z.object({ name: headerNameSchema, value: z.string().min(1).max(4096) });
 const headerListSchema = z.array(headerSchema).max(16).superRefine(uniqueNames);
 
-const headerFilterSchema = z.object({
+export const headerFilterSchema = z.object({
   set: headerListSchema.default(() => []),
   add: headerListSchema.default(() => []),
   remove: z
@@ -61,7 +61,7 @@ const redirectSchema = z.object({
 
 const rewriteSchema = z.object({ hostname: preciseHostnameSchema.optional(), path: pathModifierSchema.optional() });
 
-const mirrorSchema = z
+export const mirrorSchema = z
   .object({
     backendRef: backendObjectRefSchema,
     percent: z.int().min(0).max(100).optional(),
@@ -72,7 +72,7 @@ const mirrorSchema = z
   })
   .refine((m) => m.percent === undefined || m.fraction === undefined, 'Only one of percent or fraction may be specified in HTTPRequestMirrorFilter');
 
-const extensionRefSchema = z.object({ group: groupSchema, kind: kindSchema, name: objectNameSchema });
+export const extensionRefSchema = z.object({ group: groupSchema, kind: kindSchema, name: objectNameSchema });
 
 const CONFIG_FIELDS: Record<FilterType, string> = {
   RequestHeaderModifier: 'requestHeaderModifier',

@@ -3,6 +3,7 @@
 // experimental GEP-1731 `retry` (accepted when present, as the experimental
 // CRD would).
 import { z } from 'zod';
+import { sessionPersistenceSchema } from './session-persistence.js';
 import { ALWAYS, asRecord, asRecords, asString } from '../loose.js';
 import {
   backendObjectRefShape,
@@ -148,12 +149,14 @@ const ruleSchema = z
     backendRefs: z.array(backendRefSchema).max(16).default(() => []),
     timeouts: timeoutsSchema.optional(),
     retry: retrySchema.optional(),
+    sessionPersistence: sessionPersistenceSchema.optional(),
   })
   .superRefine((rule, ctx) => checkRule(rule, (path, message) => ctx.addIssue({ code: 'custom', message, path })), ALWAYS);
 
-// CEL on parentRefs: several references to one parent must each name a
-// distinct sectionName/port, and all set (or all omit) the same ones.
-function checkParentRefs(raw: unknown, issue: Issue): void {
+// CEL on parentRefs (CommonRouteSpec, so every route kind): several
+// references to one parent must each name a distinct sectionName/port, and
+// all set (or all omit) the same ones.
+export function checkParentRefs(raw: unknown, issue: Issue): void {
   const groups = new Map<string, number[]>();
   const refs = asRecords(raw);
   refs.forEach((p, i) => {

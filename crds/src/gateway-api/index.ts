@@ -4,4 +4,6 @@ export * from './gatewayclass.js';
 export * from './gateway.js';
 export * from './httproute.js';
 export * from './httproute-filters.js';
+export * from './grpcroute.js';
 export * from './referencegrant.js';
+export * from './stream-routes.js';

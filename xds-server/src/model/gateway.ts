@@ -11,6 +11,14 @@ export interface BackendIR {
   cluster: string;
   /** Relative weight; 0 means "configured but receives no traffic". */
   weight: number;
+  /**
+   * 'http2': the route's requests must reach this backend over HTTP/2
+   * (GRPCRoute: gRPC needs it, whatever the Service port's appProtocol) and
+   * `cluster` does not speak it, so the xDS translator sends them to the
+   * cluster's HTTP/2 variant. Absent: `cluster` itself (HTTP/2 only for
+   * appProtocol grpc/http2).
+   */
+  protocol?: 'http2';
 }
 
 export interface StringMatchIR {
@@ -74,12 +82,30 @@ export interface HttpRouteIR {
    * would have been sent to an invalid backend must receive a 500").
    */
   invalidBackendShare?: number;
+  /**
+   * The HTTP status answered for invalidBackendShare; absent: 500 (HTTPRoute).
+   * GRPCRoute: 503, which gRPC clients (and Envoy's gRPC local replies) read
+   * as UNAVAILABLE, the status that spec requires.
+   */
+  invalidBackendStatus?: number;
   requestHeaders?: HeaderModifierIR;
   responseHeaders?: HeaderModifierIR;
-  mirrors: { cluster: string; percent: number }[];
+  /** `protocol` as BackendIR's. */
+  mirrors: { cluster: string; percent: number; protocol?: 'http2' }[];
   /** HTTPRoute timeouts.request (whole request) and backendRequest (per try); absent: the proxy's default. */
   timeouts?: { requestMs?: number; backendRequestMs?: number };
   retry?: RetryIR;
+  /** GEP-1619 session persistence of the route's rule. */
+  session?: SessionPersistenceIR;
+}
+
+/** Keep a client on the host that first served it, by a cookie or a header naming that host. */
+export interface SessionPersistenceIR {
+  type: 'Cookie' | 'Header';
+  /** The cookie's or the header's name. */
+  name: string;
+  /** A cookie's Max-Age; absent: a session cookie. */
+  cookieTtlSeconds?: number;
 }
 
 export interface VirtualHostIR {
@@ -99,16 +125,48 @@ export interface TlsCertIR {
   privateKeyPem: string;
 }
 
-/** Everything one Gateway serves on one port, merged across its listeners on that port. */
+/**
+ * A TLSRoute, TCPRoute or UDPRoute as served on one port: every connection
+ * (TLS: whose SNI one of `hostnames` covers) goes to one of `backends` by
+ * weight. No matching beyond SNI exists for streams, so the user API's
+ * precedence (one route per SNI name, or per TCP/UDP listener) is applied
+ * before the IR.
+ */
+export interface StreamRouteIR {
+  /** Unique within the port, stable: `<ns>/<route>`, or `listener/<name>` for a listener's reject entry. */
+  name: string;
+  source: SourceRef;
+  /** TLS only: SNI names (exact or `*.suffix`), most specific first; [] = any SNI or none. TCP and UDP: []. */
+  hostnames: string[];
+  /** TLS only: terminate TLS with these certificates (the listener's), then proxy the plaintext; absent: pass TLS through. */
+  terminate?: TlsCertIR[];
+  /** Weight-0 backends included; no backend with weight > 0 means every connection is refused. */
+  backends: BackendIR[];
+  /**
+   * Share (0..1) of connections refused because it belongs to backendRefs
+   * that could not be resolved (the spec's "connection rejections must
+   * respect weight").
+   */
+  invalidBackendShare?: number;
+}
+
+/**
+ * Everything one Gateway serves on one port, merged across its listeners on
+ * that port. A UDP port is its own entry: TCP and UDP may use one port number.
+ */
 export interface GatewayPortIR {
   port: number;
+  /**
+   * HTTPS: TLS by SNI, terminated into HTTP — and on the same port, TLS
+   * listeners' streams by their (distinct) SNI names. TLS: streams only.
+   */
   protocol: 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
   /** HTTP and HTTPS: virtual hosts, most specific hostname first. */
   virtualHosts: VirtualHostIR[];
-  /** HTTPS and TLS-terminate: certificates by SNI hostname ('' = any). */
+  /** HTTPS: certificates by SNI hostname ('' = any). */
   certificates: { hostnames: string[]; certs: TlsCertIR[] }[];
-  /** TLS passthrough (TLSRoute) by SNI, TCP (TCPRoute), UDP (UDPRoute): backends per SNI name set ('' = any). */
-  streams: { hostnames: string[]; backends: BackendIR[]; source: SourceRef }[];
+  /** HTTPS and TLS: TLSRoutes by SNI, most specific names first; TCP and UDP: at most one (the route that wins the listener). */
+  streams: StreamRouteIR[];
 }
 
 export interface GatewayIR {

@@ -2,6 +2,7 @@
 import { packAny, type PackedAny } from '../../../api/src/any.js';
 import type { ConfigSource } from '../../../api/src/generated/envoy/config/core/v3/ConfigSource.js';
 import type { HttpConnectionManager } from '../../../api/src/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.js';
+import type { HttpFilter } from '../../../api/src/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpFilter.js';
 import type { Router } from '../../../api/src/generated/envoy/extensions/filters/http/router/v3/Router.js';
 
 /** Everything comes over the one ADS stream, in the v3 API. */
@@ -10,12 +11,13 @@ export const ADS_SOURCE: ConfigSource = { ads: {}, resource_api_version: 'V3' };
 export const ROUTER_FILTER = 'envoy.filters.http.router';
 
 /** An HTTP connection manager that takes its routes from RDS. */
-export function httpConnectionManager(statPrefix: string, routeConfigName: string): PackedAny {
+/** `filters`: HTTP filters before the router (which is always last). */
+export function httpConnectionManager(statPrefix: string, routeConfigName: string, filters: HttpFilter[] = []): PackedAny {
   const hcm: HttpConnectionManager = {
     stat_prefix: statPrefix,
     codec_type: 'AUTO',
     rds: { config_source: ADS_SOURCE, route_config_name: routeConfigName },
-    http_filters: [{ name: ROUTER_FILTER, typed_config: packAny('envoy.extensions.filters.http.router.v3.Router', {} satisfies Router) }],
+    http_filters: [...filters, { name: ROUTER_FILTER, typed_config: packAny('envoy.extensions.filters.http.router.v3.Router', {} satisfies Router) }],
   };
   return packAny('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', hcm);
 }

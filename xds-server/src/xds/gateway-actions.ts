@@ -9,9 +9,16 @@ import type { RetryPolicy } from '../../../api/src/generated/envoy/config/route/
 import type { RouteAction } from '../../../api/src/generated/envoy/config/route/v3/RouteAction.js';
 import type { Duration } from '../../../api/src/generated/google/protobuf/Duration.js';
 import type { HeaderModifierIR, HttpMatchIR, HttpRouteIR, RedirectIR, RetryIR, UrlRewriteIR } from '../model/gateway.js';
-import { INVALID_BACKEND_CLUSTER } from './names.js';
+import { http2ClusterName, INVALID_BACKEND_CLUSTER } from './names.js';
 
 type Forward = Extract<HttpRouteIR['action'], { kind: 'forward' }>;
+
+/** The cluster a backend's requests go to: its HTTP/2 variant when the IR asks for HTTP/2 (clusters.ts). */
+function upstream(b: { cluster: string; protocol?: 'http2' }): string {
+  return b.protocol === 'http2' ? http2ClusterName(b.cluster) : b.cluster;
+}
+
+const NOT_FOUND_CODES: Record<number, RouteAction['cluster_not_found_response_code']> = { 503: 'SERVICE_UNAVAILABLE', 404: 'NOT_FOUND' };
 
 /** A RouteAction, or the 500 the spec requires when no backend can take the request. */
 export function forwardAction(r: HttpRouteIR, a: Forward): Pick<Route, 'route' | 'direct_response'> {
@@ -22,7 +29,7 @@ export function forwardAction(r: HttpRouteIR, a: Forward): Pick<Route, 'route' |
   const invalidShare = r.invalidBackendShare ?? 0;
   // The IR already turns these into `direct`; kept so a route is never emitted
   // with weights summing to 0, which Envoy rejects for the whole configuration.
-  if (total === 0 || invalidShare >= 1) return { direct_response: directResponse(500) };
+  if (total === 0 || invalidShare >= 1) return { direct_response: directResponse(r.invalidBackendStatus ?? 500) };
 
   const action: RouteAction = {};
   if (invalidShare > 0) {
@@ -31,17 +38,17 @@ export function forwardAction(r: HttpRouteIR, a: Forward): Pick<Route, 'route' |
     // integer weight the translator started from.
     const invalidWeight = Math.max(1, Math.round((invalidShare * total) / (1 - invalidShare)));
     action.weighted_clusters = {
-      clusters: [...valid.map((b) => ({ name: b.cluster, weight: { value: b.weight } })), { name: INVALID_BACKEND_CLUSTER, weight: { value: invalidWeight } }],
+      clusters: [...valid.map((b) => ({ name: upstream(b), weight: { value: b.weight } })), { name: INVALID_BACKEND_CLUSTER, weight: { value: invalidWeight } }],
     };
-    action.cluster_not_found_response_code = 'INTERNAL_SERVER_ERROR';
-  } else if (valid.length === 1) action.cluster = valid[0]!.cluster;
-  else action.weighted_clusters = { clusters: valid.map((b) => ({ name: b.cluster, weight: { value: b.weight } })) };
+    action.cluster_not_found_response_code = NOT_FOUND_CODES[r.invalidBackendStatus ?? 500] ?? 'INTERNAL_SERVER_ERROR';
+  } else if (valid.length === 1) action.cluster = upstream(valid[0]!);
+  else action.weighted_clusters = { clusters: valid.map((b) => ({ name: upstream(b), weight: { value: b.weight } })) };
 
   if (a.rewrite) applyRewrite(action, a.rewrite, r.match);
   const mirrors = r.mirrors.filter((m) => m.percent > 0);
   if (mirrors.length) {
     action.request_mirror_policies = mirrors.map((m) => ({
-      cluster: m.cluster,
+      cluster: upstream(m),
       // Without runtime_fraction Envoy mirrors every request.
       ...(m.percent < 100 && { runtime_fraction: { default_value: fraction(m.percent) } }),
     }));

@@ -2,6 +2,7 @@
 // hosts and routes in the IR's order (the IR has already applied Gateway API
 // precedence, and Envoy takes the first route that matches).
 import type { HeaderMatcher } from '../../../api/src/generated/envoy/config/route/v3/HeaderMatcher.js';
+import { sessionPerRoute } from './gateway-session.js';
 import type { Route } from '../../../api/src/generated/envoy/config/route/v3/Route.js';
 import type { RouteConfiguration } from '../../../api/src/generated/envoy/config/route/v3/RouteConfiguration.js';
 import type { RouteMatch } from '../../../api/src/generated/envoy/config/route/v3/RouteMatch.js';
@@ -39,6 +40,7 @@ export function gatewayRoute(r: HttpRouteIR): Route {
   else if (a.kind === 'direct') route.direct_response = directResponse(a.status, a.body);
   else Object.assign(route, forwardAction(r, a));
   Object.assign(route, headerMutations(r.requestHeaders, r.responseHeaders));
+  if (r.session) route.typed_per_filter_config = sessionPerRoute(r.session, r.match);
   return route;
 }
 

@@ -7,8 +7,10 @@
 // Per HTTP/HTTPS port: a RouteConfiguration `gateway|<ns>/<name>|<port>` and,
 // per address, a bound Listener `gateway|<ns>/<name>|<address>:<port>` that
 // names it; per TLS certificate, a Secret `<ns>/<name>` (the Kubernetes
-// Secret's), served over ADS. TLS passthrough, TCP and UDP ports are not
-// translated yet.
+// Secret's), served over ADS. TLS and TCP ports: the same Listener, its
+// chains proxying streams (no route configuration); an HTTPS port may carry
+// TLS streams too. UDP ports: a UDP Listener
+// `gateway|<ns>/<name>|<address>:<port>/udp` (gateway-streams.ts).
 import { TypeUrl, type ResourceTypeUrl } from '../../../api/src/type-urls.js';
 import type { ResourceRefs } from '../cache/resource.js';
 import type { GatewayIR } from '../model/gateway.js';
@@ -30,20 +32,20 @@ export function gatewayResources(gw: GatewayIR): GatewayResource[] {
   const routes: GatewayResource[] = [];
   const secrets = new Map<string, GatewayResource>();
   for (const port of gw.ports) {
-    if (port.protocol !== 'HTTP' && port.protocol !== 'HTTPS') continue;
+    const http = port.protocol === 'HTTP' || port.protocol === 'HTTPS';
     const routeName = gatewayRouteName(gw, port.port);
-    const certs = usableCertificates(port).flatMap((c) => c.certs);
+    const certs = [...usableCertificates(port).flatMap((c) => c.certs), ...port.streams.flatMap((s) => s.terminate ?? [])];
     const secretNames = [...new Set(certs.map((c) => c.secret))];
     let bound = false;
     for (const address of gatewayAddresses(gw)) {
       const l = gatewayListener(gw, port, address);
       if (!l) continue;
-      listeners.push({ typeUrl: TypeUrl.Listener, name: l.name!, message: l, refs: { routes: [routeName], secrets: secretNames } });
+      listeners.push({ typeUrl: TypeUrl.Listener, name: l.name!, message: l, refs: { routes: http ? [routeName] : [], secrets: secretNames } });
       bound = true;
     }
     // A route configuration no listener names would fail the snapshot check.
     if (!bound) continue;
-    routes.push({ typeUrl: TypeUrl.RouteConfiguration, name: routeName, message: gatewayRouteConfig(gw, port) });
+    if (http) routes.push({ typeUrl: TypeUrl.RouteConfiguration, name: routeName, message: gatewayRouteConfig(gw, port) });
     for (const c of certs) if (!secrets.has(c.secret)) secrets.set(c.secret, { typeUrl: TypeUrl.Secret, name: c.secret, message: gatewaySecret(c) });
   }
   return [...listeners, ...routes, ...secrets.values()];

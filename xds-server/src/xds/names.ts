@@ -4,6 +4,17 @@ import type { Service, ServicePort } from '../model/types.js';
 
 export const clusterName = (svc: Service, port: ServicePort): string => `outbound|${port.port}||${svc.hostname}`;
 
+/**
+ * The HTTP/2 variant of a service port's cluster (same endpoints, HTTP/2 to
+ * them): for routes whose requests need HTTP/2 when the port's own cluster
+ * speaks HTTP/1.1 (GRPCRoute backends; model/gateway.ts BackendIR.protocol).
+ * It takes Istio's subset slot: `outbound|8080|h2c|web.default.svc.cluster.local`.
+ */
+export const http2ClusterName = (cluster: string): string => {
+  const [direction, port, , host] = cluster.split('|');
+  return `${direction}|${port}|h2c|${host}`;
+};
+
 /** Route config and proxyless API listener name: what a gRPC client puts in `xds:///host:port`. */
 export const hostPortName = (svc: Service, port: ServicePort): string => `${svc.hostname}:${port.port}`;
 

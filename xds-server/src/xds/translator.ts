@@ -9,12 +9,14 @@ import { EncodedResource } from '../cache/resource.js';
 import type { GatewayIR } from '../model/gateway.js';
 import type { MeshRouteIR } from '../model/mesh-routes.js';
 import type { MeshModel, Service } from '../model/types.js';
-import { passthroughCluster, serviceCluster } from './clusters.js';
+import { http2VariantCluster, passthroughCluster, serviceCluster } from './clusters.js';
 import { serviceLoadAssignment } from './endpoints.js';
 import { gatewayResources } from './gateways.js';
+import { http2Ports, http2PortsOf } from './http2-clusters.js';
 import { apiListener, isHttpPort, outboundCaptureListener, vipListener } from './listeners.js';
-import { clusterName, hostPortName } from './names.js';
+import { clusterName, hostPortName, http2ClusterName } from './names.js';
 import { proxylessRouteConfig, serviceRouteConfig } from './routes.js';
+import { udpPortResources, udpPorts, udpPortsOf } from './udp-clusters.js';
 
 /**
  * Envoy node proxies get listeners that capture and route connections;
@@ -49,11 +51,22 @@ function encode(typeUrl: ResourceTypeUrl, name: string, message: object, refs?: 
   return new EncodedResource(typeUrl, name, encodeMessage(MESSAGE[typeUrl], message), refs);
 }
 
-/** The resources of one service; `mesh`: its ports' GAMMA routes (model/mesh-routes.ts), if any. */
-export function translateService(svc: Service, mesh: readonly MeshRouteIR[] = []): ServiceOutput {
+/**
+ * The resources of one service; `mesh`: its ports' GAMMA routes
+ * (model/mesh-routes.ts), if any; `http2`: ports whose HTTP/2 variant cluster
+ * some route uses (http2-clusters.ts); `udp`: UDP ports some gateway UDPRoute
+ * sends to (udp-clusters.ts).
+ */
+export function translateService(svc: Service, mesh: readonly MeshRouteIR[] = [], http2: readonly number[] = [], udp: readonly number[] = []): ServiceOutput {
   const envoy: EncodedResource[] = [];
   const proxyless: EncodedResource[] = [];
   for (const port of svc.ports) {
+    if (port.protocol === 'UDP' && udp.includes(port.port)) {
+      // Envoy only: gRPC clients never speak UDP.
+      const { cluster, endpoints } = udpPortResources(svc, port);
+      envoy.push(encode(TypeUrl.Cluster, cluster.name!, cluster, { endpoints: [cluster.name!] }), encode(TypeUrl.ClusterLoadAssignment, cluster.name!, endpoints));
+      continue;
+    }
     // UDP and SCTP need listener types nodemesh does not emit yet.
     if (port.protocol !== 'TCP' || port.appProtocol === 'udp') continue;
     const cname = clusterName(svc, port);
@@ -61,6 +74,11 @@ export function translateService(svc: Service, mesh: readonly MeshRouteIR[] = []
       encode(TypeUrl.Cluster, cname, serviceCluster(svc, port), { endpoints: [cname] }),
       encode(TypeUrl.ClusterLoadAssignment, cname, serviceLoadAssignment(svc, port)),
     ];
+    if (http2.includes(port.port)) {
+      // Shares the port's endpoints (its EDS service_name is `cname`).
+      const h2 = http2ClusterName(cname);
+      shared.push(encode(TypeUrl.Cluster, h2, http2VariantCluster(svc, port), { endpoints: [cname] }));
+    }
     envoy.push(...shared);
     proxyless.push(...shared);
     const routeName = hostPortName(svc, port);
@@ -142,16 +160,21 @@ export class XdsTranslator {
       const id = `${m.namespace}/${m.service}`;
       meshBySvc.set(id, [...(meshBySvc.get(id) ?? []), m]);
     }
+    const h2 = http2Ports(model);
+    const udp = udpPorts(model);
     for (const svc of model.services) {
       const mesh = meshBySvc.size ? meshBySvc.get(`${svc.namespace}/${svc.name}`) : undefined;
-      const meshKey = mesh ? JSON.stringify(mesh) : '';
+      const h2Ports = h2.size ? http2PortsOf(svc, h2) : [];
+      // What besides the Service decides its output; '' for neither, so a plain service keys as before.
+      const udpOf = udp.size ? udpPortsOf(svc, udp) : [];
+      const meshKey = (mesh ? JSON.stringify(mesh) : '') + (h2Ports.length ? `\nhttp2:${h2Ports.join(',')}` : '') + (udpOf.length ? `\nudp:${udpOf.join(',')}` : '');
       let hit = this.byIdentity.get(svc);
       if (!hit || hit.meshKey !== meshKey) {
         const svcKey = hit?.svcKey ?? JSON.stringify(svc);
         const key = meshKey ? `${svcKey}\n${meshKey}` : svcKey;
         let out = this.previous.get(key);
         if (!out) {
-          out = translateService(svc, mesh);
+          out = translateService(svc, mesh, h2Ports, udpOf);
           fresh.push(...new Set([...out.envoy, ...out.proxyless]));
         }
         hit = { key, svcKey, meshKey, out };

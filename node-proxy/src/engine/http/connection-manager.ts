@@ -90,10 +90,11 @@ export class HttpConnectionManager implements TerminalFilter {
     for (const f of (cfg.http_filters as { name?: string; typed_config?: { type_url: string; value: Buffer } }[] | undefined) ?? []) {
       const t = f.typed_config?.type_url;
       if (t === ROUTER) router = true;
-      else if (t === RBAC) this.rbac.push(compileHttpRbac(decodeMessage(messageName(t), f.typed_config!.value), this.prefix, deps.stats));
+      else if (t === RBAC) this.rbac.push(compileHttpRbac(decodeMessage(messageName(t), f.typed_config!.value ?? new Uint8Array(0)), this.prefix, deps.stats));
       else if (t === SESSION) {
         if (this.session) throw new Error('more than one envoy.filters.http.stateful_session filter');
-        this.session = new StatefulSessionFilter(f.name ?? '', decodeMessage(STATEFUL_SESSION, f.typed_config!.value) as Decoded);
+        // An empty config (Envoy Gateway's inert filter) decodes from an Any without a value.
+        this.session = new StatefulSessionFilter(f.name ?? '', decodeMessage(STATEFUL_SESSION, f.typed_config!.value ?? new Uint8Array(0)) as Decoded);
       }
       else throw new Error(`http filter ${f.name ?? '?'} (${t ?? 'no typed_config'}) is not implemented`);
     }

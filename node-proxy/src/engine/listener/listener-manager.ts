@@ -337,6 +337,13 @@ export class ListenerManager {
       tlsSocket.on('error', () => tlsSocket.destroy());
       tlsSocket.once('secure', () => {
         if (tlsSocket.destroyed) return; // the chain's peer verification refused it
+        // A server-side TLSSocket made without a tls.Server keeps
+        // secureConnecting true after its handshake (tls.Server clears it
+        // before 'secureConnection'), and an HTTP/2 session handed such a
+        // socket waits for a 'secureConnect' that never comes: h2 by ALPN
+        // would hang.
+        // (An undocumented field, so not in @types/node.)
+        (tlsSocket as unknown as { secureConnecting: boolean }).secureConnecting = false;
         conn.socket = tlsSocket;
         const cert = tlsSocket.getPeerCertificate();
         conn.tls = { alpn: tlsSocket.alpnProtocol || undefined, peer: cert && Object.keys(cert).length ? peerPrincipals(cert) : undefined };

@@ -2,12 +2,25 @@
 // listener admits.
 import { GATEWAY_API_GROUP } from '../../../../crds/src/gateway-api/common.js';
 import type { LabelSelectorSpec, ListenerSpec } from '../../../../crds/src/gateway-api/gateway.js';
+import { NAMESPACE_NAME_LABEL } from '../../../../crds/src/namespace.js';
 import type { RouteGroupKind } from './status.js';
 
-/** Route kinds nodemesh serves per listener protocol (TLS/TCP/UDP routes come later). */
+/** Route kinds nodemesh serves per listener protocol. */
 export const ROUTE_KINDS_BY_PROTOCOL: Readonly<Record<string, readonly RouteGroupKind[]>> = {
-  HTTP: [{ group: GATEWAY_API_GROUP, kind: 'HTTPRoute' }],
-  HTTPS: [{ group: GATEWAY_API_GROUP, kind: 'HTTPRoute' }],
+  // GRPCRoute needs HTTP/2 without an upgrade (prior knowledge on HTTP, ALPN
+  // on HTTPS), which every HTTP connection manager nodemesh programs serves.
+  HTTP: [
+    { group: GATEWAY_API_GROUP, kind: 'HTTPRoute' },
+    { group: GATEWAY_API_GROUP, kind: 'GRPCRoute' },
+  ],
+  HTTPS: [
+    { group: GATEWAY_API_GROUP, kind: 'HTTPRoute' },
+    { group: GATEWAY_API_GROUP, kind: 'GRPCRoute' },
+  ],
+  // TLSRoute on both tls.mode Passthrough and Terminate (the spec's Extended TLSRouteTermination).
+  TLS: [{ group: GATEWAY_API_GROUP, kind: 'TLSRoute' }],
+  TCP: [{ group: GATEWAY_API_GROUP, kind: 'TCPRoute' }],
+  UDP: [{ group: GATEWAY_API_GROUP, kind: 'UDPRoute' }],
 };
 
 /** The listener's supported kinds, and the requested kinds it cannot serve. */
@@ -19,15 +32,13 @@ export function routeKinds(listener: ListenerSpec): { supported: RouteGroupKind[
   return { supported: requested.filter(ok).map(({ group, kind }) => ({ group, kind })), invalid: requested.filter((k) => !ok(k)).map(({ group, kind }) => ({ group, kind })) };
 }
 
-// Namespace objects are not part of nodemesh's inputs (the file provider has
-// none), so a namespace's labels are unknown except the one the API server
-// sets on every namespace: kubernetes.io/metadata.name=<name>. Selectors on
-// other labels therefore match no namespace; the translator says so.
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+// A namespace's labels come from its Namespace object when the inputs have
+// one; otherwise only the label the API server sets on every namespace is
+// known: kubernetes.io/metadata.name=<name>.
+export { NAMESPACE_NAME_LABEL } from '../../../../crds/src/namespace.js';
 
-function namespaceLabels(namespace: string): Record<string, string> {
-  return { [NAMESPACE_NAME_LABEL]: namespace };
-}
+/** Labels of a namespace, by name. */
+export type NamespaceLabels = (namespace: string) => Record<string, string>;
 
 export function selectorMatches(selector: LabelSelectorSpec, labels: Record<string, string>): boolean {
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
@@ -46,15 +57,15 @@ export function selectorMatches(selector: LabelSelectorSpec, labels: Record<stri
 }
 
 /** Does the listener admit routes from `routeNamespace`? A Selector without a selector admits none. */
-export function namespaceAllowed(listener: ListenerSpec, gatewayNamespace: string, routeNamespace: string): boolean {
+export function namespaceAllowed(listener: ListenerSpec, gatewayNamespace: string, routeNamespace: string, labelsOf: NamespaceLabels): boolean {
   const { from, selector } = listener.allowedRoutes.namespaces;
   if (from === 'All') return true;
   if (from === 'Same') return routeNamespace === gatewayNamespace;
-  return selector !== undefined && selectorMatches(selector, namespaceLabels(routeNamespace));
+  return selector !== undefined && selectorMatches(selector, labelsOf(routeNamespace));
 }
 
-/** Label keys a selector uses that nodemesh cannot know (see NAMESPACE_NAME_LABEL). */
-export function unknowableSelectorKeys(selector: LabelSelectorSpec): string[] {
+/** Label keys a selector uses other than the namespace name label: unknowable when no Namespace objects are given. */
+export function selectorLabelKeys(selector: LabelSelectorSpec): string[] {
   const keys = [...Object.keys(selector.matchLabels ?? {}), ...(selector.matchExpressions ?? []).map((e) => e.key)];
   return [...new Set(keys.filter((k) => k !== NAMESPACE_NAME_LABEL))].sort();
 }

@@ -2,6 +2,8 @@
 // mesh model's Services, Secrets and ReferenceGrants, indexed once.
 import type { ReferenceGrantObject, Resources, SecretObject } from '../../../../crds/src/resources.js';
 import type { MeshModel, Service } from '../../model/types.js';
+import { NAMESPACE_NAME_LABEL } from '../../../../crds/src/namespace.js';
+import type { NamespaceLabels } from './allowed-routes.js';
 
 export const DEFAULT_CONTROLLER_NAME = 'nodemesh.io/gateway-controller';
 
@@ -11,14 +13,20 @@ export interface Context {
   services: ReadonlyMap<string, Service>;
   secrets: ReadonlyMap<string, SecretObject>;
   grants: readonly ReferenceGrantObject[];
+  /** Whether the inputs declare Namespace objects (then their labels are known). */
+  namespacesKnown: boolean;
+  namespaceLabels: NamespaceLabels;
 }
 
 export function buildContext(resources: Resources, model: MeshModel, controllerName: string): Context {
+  const namespaces = new Map(resources.namespaces.map((n) => [n.metadata.name, n.metadata.labels]));
   return {
     controllerName,
     services: new Map(model.services.map((s) => [`${s.namespace}/${s.name}`, s])),
     secrets: new Map(resources.secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s])),
     grants: resources.referenceGrants,
+    namespacesKnown: resources.namespaces.length > 0,
+    namespaceLabels: (ns) => namespaces.get(ns) ?? { [NAMESPACE_NAME_LABEL]: ns },
   };
 }
 

@@ -28,7 +28,8 @@ function pathModifier(p: PathModifierSpec): { type: 'ReplaceFullPath' | 'Replace
   return { type: p.type, value: (p.type === 'ReplaceFullPath' ? p.replaceFullPath : p.replacePrefixMatch) ?? '' };
 }
 
-export function translateFilters(ctx: Context, filters: readonly HttpRouteFilterSpec[], routeNamespace: string, path: string): FilterResult {
+/** `routeKind`: the kind of the route the filters belong to, which a ReferenceGrant for a mirror's backend must name. */
+export function translateFilters(ctx: Context, filters: readonly HttpRouteFilterSpec[], routeNamespace: string, path: string, routeKind = 'HTTPRoute'): FilterResult {
   const out: FilterResult = { mirrors: [], unresolvable: [], problems: [] };
   filters.forEach((f, k) => {
     const at = `${path}[${k}]`;
@@ -62,7 +63,7 @@ export function translateFilters(ctx: Context, filters: readonly HttpRouteFilter
       case 'RequestMirror': {
         const m = f.requestMirror;
         if (!m) break;
-        const resolved = resolveBackend(ctx, m.backendRef, routeNamespace, `${at}.requestMirror.backendRef`);
+        const resolved = resolveBackend(ctx, m.backendRef, routeNamespace, `${at}.requestMirror.backendRef`, routeKind);
         if (!resolved.ok) {
           out.problems.push({ ...resolved.problem, message: `${resolved.problem.message}; the mirror is dropped` });
           break;

@@ -31,9 +31,18 @@
 //   HTTPRoute precedence rules (precedence.ts), exactly as on a Gateway
 //   listener whose routes all serve '*'.
 // - Headless Services have no frontend (no VIP), so they cannot be parents.
+// - GRPCRoutes program Service ports exactly as HTTPRoutes (they compile to
+//   the same IR, grpc-rules.ts), merged among themselves by GRPCRoute
+//   precedence. GRPCRoutes and HTTPRoutes never merge (the GRPCRoute spec):
+//   on a Service port with both, GEP-1294's route type order applies —
+//   "only a single route type should be applied", GRPCRoute before HTTPRoute
+//   — and each HTTPRoute parentRef selecting that port gets Accepted False,
+//   reason Conflicted (the GEP's RouteReasonConflicted). Like a Gateway
+//   parentRef in grpc-conflicts.ts, the parentRef is then not applied to any
+//   of its ports, so its status never describes traffic it still programs.
 import type { ConfigError } from '../../../../crds/src/errors.js';
 import { GATEWAY_API_GROUP, GATEWAY_API_V1BETA1 } from '../../../../crds/src/gateway-api/common.js';
-import type { HTTPRouteObject, ReferenceGrantObject } from '../../../../crds/src/resources.js';
+import type { GRPCRouteObject, HTTPRouteObject, ReferenceGrantObject } from '../../../../crds/src/resources.js';
 import type { HttpRouteIR } from '../../model/gateway.js';
 import type { MeshRouteIR } from '../../model/mesh-routes.js';
 import type { Service, ServicePort } from '../../model/types.js';
@@ -42,6 +51,8 @@ import { objectError } from '../kubernetes/source.js';
 import type { Context } from './context.js';
 import { ANY_HOST } from './hostnames.js';
 import { compareEntries, type RankedEntry } from './precedence.js';
+import { CONFLICTED } from './grpc-conflicts.js';
+import { compileGrpcRoute } from './grpc-rules.js';
 import { compileRoute, type CompiledRoute } from './rules.js';
 import { condition, foldProblems, type RouteParentStatus } from './status.js';
 
@@ -50,9 +61,16 @@ export const CONSUMER_ROUTE_MESSAGE = 'consumer routes need client identity (#6)
 export interface MeshRoutesResult {
   /** Sorted by namespace, service, port. */
   meshRoutes: MeshRouteIR[];
-  /** `ns/name` of each HTTPRoute with at least one Service parentRef → its status entries for those parents, in parentRef order. */
+  /** meshParentKey of each route with at least one Service parentRef → its status entries for those parents, in parentRef order. */
   parents: Map<string, RouteParentStatus[]>;
   errors: ConfigError[];
+}
+
+export type MeshRouteObject = HTTPRouteObject | GRPCRouteObject;
+
+/** The key of MeshRoutesResult.parents: `Kind ns/name` (an HTTPRoute and a GRPCRoute may share a name). */
+export function meshParentKey(route: MeshRouteObject): string {
+  return `${route.kind} ${route.metadata.namespace}/${route.metadata.name}`;
 }
 
 /** A Service parentRef: group '' (core) and kind Service. */
@@ -62,13 +80,13 @@ export function isServiceParent(ref: { group: string; kind: string }): boolean {
 
 /**
  * The context mesh routes resolve backendRefs in: the translator's, plus a
- * grant in every Service namespace for HTTPRoutes of `routeNamespaces`
+ * grant in every Service namespace for HTTPRoutes and GRPCRoutes of `routeNamespaces`
  * (GEP-1294: mesh routes need no ReferenceGrant). Expressed as grants so
  * backends.ts and filters.ts (mirrors) resolve exactly as for Gateways.
  */
 function meshContext(ctx: Context, routeNamespaces: readonly string[]): Context {
   const serviceNamespaces = [...new Set([...ctx.services.values()].map((s) => s.namespace))].sort();
-  const from = routeNamespaces.map((namespace) => ({ group: GATEWAY_API_GROUP, kind: 'HTTPRoute', namespace }));
+  const from = routeNamespaces.flatMap((namespace) => ['HTTPRoute', 'GRPCRoute'].map((kind) => ({ group: GATEWAY_API_GROUP, kind, namespace })));
   const grants: ReferenceGrantObject[] = serviceNamespaces.map((namespace) => ({
     apiVersion: GATEWAY_API_V1BETA1,
     kind: 'ReferenceGrant',
@@ -83,10 +101,12 @@ interface MeshAttachment {
   svc: Service;
   port: ServicePort;
   compiled: CompiledRoute;
+  /** The status entry of the parentRef that selected the port (Accepted True until a conflict says otherwise). */
+  parent: RouteParentStatus;
 }
 
-/** `routes` sorted by namespace/name (the caller's order is the output's tie-break order). */
-export function translateMeshRoutes(ctx: Context, routes: readonly HTTPRouteObject[]): MeshRoutesResult {
+/** `routes` of both kinds, each sorted by namespace/name (the caller's order is the output's tie-break order). */
+export function translateMeshRoutes(ctx: Context, routes: readonly MeshRouteObject[]): MeshRoutesResult {
   const mine = routes.filter((r) => r.spec.parentRefs.some(isServiceParent));
   const mctx = meshContext(ctx, [...new Set(mine.map((r) => r.metadata.namespace))].sort());
   const out: MeshRoutesResult = { meshRoutes: [], parents: new Map(), errors: [] };
@@ -95,7 +115,15 @@ export function translateMeshRoutes(ctx: Context, routes: readonly HTTPRouteObje
   for (const route of mine) {
     const ns = route.metadata.namespace;
     const gen = route.metadata.generation;
-    const compiled = compileRoute(mctx, route);
+    const compiled = route.kind === 'GRPCRoute' ? compileGrpcRoute(mctx, route) : compileRoute(mctx, route);
+    // Mesh listeners carry no stateful_session filter yet: refusing beats a session silently not kept.
+    if (route.kind === 'HTTPRoute') {
+      route.spec.rules.forEach((r, i) => {
+        if (r.sessionPersistence !== undefined) {
+          compiled.unsupported.push({ reason: 'UnsupportedValue', message: 'session persistence is supported on Gateway parents only, not yet on mesh (Service) parents', path: `spec.rules[${i}].sessionPersistence` });
+        }
+      });
+    }
     const resolvedRefs = foldProblems('ResolvedRefs', 'ResolvedRefs', 'All references are resolved', compiled.refProblems, gen);
     const parents: RouteParentStatus[] = [];
 
@@ -106,9 +134,13 @@ export function translateMeshRoutes(ctx: Context, routes: readonly HTTPRouteObje
       const parentRef: RouteParentStatus['parentRef'] = { group: '', kind: 'Service', namespace: svcNamespace, name: ref.name };
       if (ref.sectionName !== undefined) parentRef.sectionName = ref.sectionName;
       if (ref.port !== undefined) parentRef.port = ref.port;
-      const status = (ok: boolean, reason: string, message: string) =>
-        parents.push({ parentRef, controllerName: ctx.controllerName, conditions: [condition('Accepted', ok, reason, message, gen), { ...resolvedRefs }] });
-      const reject = (reason: string, message: string, severity: ConfigError['severity'] | undefined = 'error') => {
+      const status = (ok: boolean, reason: string, message: string) => {
+        const parent: RouteParentStatus = { parentRef, controllerName: ctx.controllerName, conditions: [condition('Accepted', ok, reason, message, gen), { ...resolvedRefs }] };
+        parents.push(parent);
+        return parent;
+      };
+      // false: reported elsewhere (an explicit undefined would take the default).
+      const reject = (reason: string, message: string, severity: ConfigError['severity'] | false = 'error') => {
         if (severity) out.errors.push(objectError(route, at, message, severity));
         status(false, reason, message);
       };
@@ -123,25 +155,49 @@ export function translateMeshRoutes(ctx: Context, routes: readonly HTTPRouteObje
       if (selected.length === 0) return reject('NoMatchingParent', `Service ${svcNamespace}/${ref.name} has no TCP${portText || ' port'}`);
       const http = selected.filter(isHttpPort);
       if (http.length === 0) {
-        return reject('UnsupportedValue', `Service ${svcNamespace}/${ref.name}${portText} speaks no HTTP (appProtocol ${selected.map((p) => p.appProtocol).join(', ')}); HTTPRoutes program http, http2 and grpc ports`);
+        return reject('UnsupportedValue', `Service ${svcNamespace}/${ref.name}${portText} speaks no HTTP (appProtocol ${selected.map((p) => p.appProtocol).join(', ')}); ${route.kind}s program http, http2 and grpc ports`);
       }
       // Reported below (once per route at the offending fields), not once per parent.
-      if (compiled.unsupported.length > 0) return reject('UnsupportedValue', compiled.unsupported.map((p) => `${p.path}: ${p.message}`).join('; '), undefined);
+      if (compiled.unsupported.length > 0) return reject('UnsupportedValue', compiled.unsupported.map((p) => `${p.path}: ${p.message}`).join('; '), false);
       if (svcNamespace !== ns) return reject('UnsupportedValue', CONSUMER_ROUTE_MESSAGE, 'warning');
-      for (const port of http) attachments.push({ svc, port, compiled });
-      status(true, 'Accepted', 'Route is accepted');
+      const parent = status(true, 'Accepted', 'Route is accepted');
+      for (const port of http) attachments.push({ svc, port, compiled, parent });
     });
 
-    out.parents.set(`${ns}/${route.metadata.name}`, parents);
+    out.parents.set(meshParentKey(route), parents);
     // Field-level problems, once per route; only routes some parent uses.
     if (parents.length > 0) for (const p of [...compiled.unsupported, ...compiled.refProblems]) out.errors.push(objectError(route, p.path, p.message, 'error'));
   }
 
-  out.meshRoutes = mergeByPort(attachments);
+  out.meshRoutes = mergeByPort(rejectOtherRouteTypes(attachments, out.errors));
   return out;
 }
 
-function created(route: HTTPRouteObject): number {
+/** GEP-1294 "Route types": on a Service port with GRPCRoutes, HTTPRoutes are not applied (see the file comment). */
+function rejectOtherRouteTypes(attachments: readonly MeshAttachment[], errors: ConfigError[]): MeshAttachment[] {
+  const grpcByPort = new Map<string, MeshAttachment>();
+  const portKey = (a: MeshAttachment) => `${a.svc.namespace}/${a.svc.name}:${a.port.port}`;
+  for (const a of attachments) if (a.compiled.route.kind === 'GRPCRoute' && !grpcByPort.has(portKey(a))) grpcByPort.set(portKey(a), a);
+  if (grpcByPort.size === 0) return [...attachments];
+  const rejected = new Set<RouteParentStatus>();
+  for (const a of attachments) {
+    const winner = grpcByPort.get(portKey(a));
+    if (a.compiled.route.kind === 'GRPCRoute' || winner === undefined || rejected.has(a.parent)) continue;
+    rejected.add(a.parent);
+    const route = a.compiled.route;
+    const w = winner.compiled.route.metadata;
+    const message = `port ${a.port.port} of Service ${a.svc.namespace}/${a.svc.name} has GRPCRoute ${w.namespace}/${w.name}; only one route type applies to a Service port, and GRPCRoute goes first (GEP-1294)`;
+    a.parent.conditions = a.parent.conditions.map((c) => (c.type === 'Accepted' ? condition('Accepted', false, CONFLICTED, message, route.metadata.generation) : c));
+    const ns = route.metadata.namespace;
+    const i = route.spec.parentRefs.findIndex(
+      (r) => isServiceParent(r) && r.name === a.parent.parentRef.name && (r.namespace ?? ns) === a.parent.parentRef.namespace && r.port === a.parent.parentRef.port && r.sectionName === a.parent.parentRef.sectionName,
+    );
+    errors.push(objectError(route, `spec.parentRefs[${i}]`, message, 'error'));
+  }
+  return attachments.filter((a) => !rejected.has(a.parent));
+}
+
+function created(route: MeshRouteObject): number {
   const t = route.metadata.creationTimestamp;
   return t === undefined ? Number.POSITIVE_INFINITY : Date.parse(t);
 }
@@ -154,8 +210,9 @@ function mergeByPort(attachments: readonly MeshAttachment[]): MeshRouteIR[] {
     let group = byPort.get(key);
     if (!group) byPort.set(key, (group = { svc: a.svc, port: a.port, ranked: [], seen: new Set() }));
     const { namespace, name } = a.compiled.route.metadata;
-    if (group.seen.has(`${namespace}/${name}`)) continue; // two parentRefs selecting one port: serve the route once
-    group.seen.add(`${namespace}/${name}`);
+    const id = meshParentKey(a.compiled.route);
+    if (group.seen.has(id)) continue; // two parentRefs selecting one port: serve the route once
+    group.seen.add(id);
     // Hostnames are ignored in the mesh, so every route competes as '*'.
     for (const entry of a.compiled.entries) group.ranked.push({ entry, hostname: ANY_HOST, created: created(a.compiled.route), namespace, name });
   }

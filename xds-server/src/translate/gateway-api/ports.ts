@@ -3,9 +3,12 @@
 // A request's host selects the most specific listener, and within it every
 // route whose hostname covers the host, in precedence order — so each
 // virtual host holds exactly the routes the spec says may answer it.
+// TLS, TCP and UDP listeners become the port's streams (streams.ts); a UDP
+// listener is a port of its own, beside a TCP-based one of the same number.
 import type { GatewayPortIR, HttpRouteIR, VirtualHostIR } from '../../model/gateway.js';
 import type { Attachment } from './attach.js';
-import type { GatewayState, ListenerState } from './gateways.js';
+import { isUdp, type GatewayState, type ListenerState } from './gateways.js';
+import { l4Streams, tlsStreams, type CompiledStreamRoute, type Superseded } from './streams.js';
 import { ANY_HOST, compareHostSpecificity, covers } from './hostnames.js';
 import { compareEntries, type RankedEntry } from './precedence.js';
 
@@ -69,12 +72,37 @@ function virtualHost(host: string, owner: ListenerState, index: AttachmentIndex)
   return { name: host, domains: [host], routes };
 }
 
-/** Ports of one Gateway, ascending, from its served listeners and the routes attached to them. */
-export function buildPorts(state: GatewayState, attachments: readonly Attachment[]): GatewayPortIR[] {
-  const byPort = new Map<number, ListenerState[]>();
-  for (const l of state.listeners) if (l.usable) byPort.set(l.spec.port, [...(byPort.get(l.spec.port) ?? []), l]);
+/**
+ * Ports of one Gateway, ascending (a UDP port after the TCP-based port of the
+ * same number), from its served listeners and the routes attached to them.
+ * Stream routes that an older route keeps from (part of) a listener are added
+ * to `superseded`.
+ */
+export function buildPorts(
+  state: GatewayState,
+  attachments: readonly Attachment[],
+  streamAttachments: readonly Attachment<CompiledStreamRoute>[] = [],
+  superseded: Superseded[] = [],
+): GatewayPortIR[] {
+  const byPort = new Map<string, { port: number; udp: boolean; listeners: ListenerState[] }>();
+  for (const l of state.listeners) {
+    if (!l.usable) continue;
+    const key = `${l.spec.port}/${isUdp(l.spec) ? 'udp' : 'tcp'}`;
+    const entry = byPort.get(key) ?? { port: l.spec.port, udp: isUdp(l.spec), listeners: [] };
+    entry.listeners.push(l);
+    byPort.set(key, entry);
+  }
+  const streamsOfGateway = streamAttachments.filter((a) => a.gateway === state);
   const ports: GatewayPortIR[] = [];
-  for (const [port, listeners] of [...byPort].sort((a, b) => a[0] - b[0])) {
+  for (const { port, listeners: all } of [...byPort.values()].sort((a, b) => a.port - b.port || Number(a.udp) - Number(b.udp))) {
+    const protocols = new Set(all.map((l) => l.spec.protocol));
+    // Conflicts are settled (gateways.ts): a port holds HTTP, HTTPS and/or TLS, TCP, or UDP listeners.
+    if (protocols.has('TCP') || protocols.has('UDP')) {
+      const protocol = protocols.has('UDP') ? 'UDP' : 'TCP';
+      ports.push({ port, protocol, virtualHosts: [], certificates: [], streams: l4Streams(all[0]!, streamsOfGateway, superseded) });
+      continue;
+    }
+    const listeners = all.filter((l) => l.spec.protocol !== 'TLS');
     const listenerSet = new Set(listeners);
     const mine = attachments.filter((a) => a.gateway === state && listenerSet.has(a.listener));
     const hosts = [...new Set(mine.flatMap((a) => a.hostnames))].sort(compareHostSpecificity);
@@ -95,14 +123,15 @@ export function buildPorts(state: GatewayState, attachments: readonly Attachment
       if (virtualHosts.some((v) => covers(v.name, own))) virtualHosts.push({ name: own, domains: [own], routes: [] });
     }
     virtualHosts.sort((a, b) => compareHostSpecificity(a.name, b.name));
-    const protocol = listeners[0]!.spec.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP';
+    const protocol = protocols.has('HTTP') ? 'HTTP' : protocols.has('HTTPS') ? 'HTTPS' : 'TLS';
     const certificates =
       protocol === 'HTTPS'
         ? [...listeners]
             .sort((a, b) => compareHostSpecificity(listenerHost(a), listenerHost(b)))
             .map((l) => ({ hostnames: [l.spec.hostname ?? ''], certs: l.certs.map((c) => ({ ...c })) }))
         : [];
-    ports.push({ port, protocol, virtualHosts, certificates, streams: [] });
+    const streams = protocols.has('TLS') ? tlsStreams(state.gateway, all, streamsOfGateway, listeners.map(listenerHost), superseded) : [];
+    ports.push({ port, protocol, virtualHosts, certificates, streams });
   }
   return ports;
 }

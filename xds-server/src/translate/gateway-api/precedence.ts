@@ -5,9 +5,17 @@
 // RegularExpression paths have no place in the spec's list; they go after
 // Exact and before PathPrefix (a prefix "/" would otherwise shadow them),
 // longer patterns first.
+//
+// GRPCRoute entries rank by their own list (GRPCRouteRule.matches docs):
+// characters of the matching service, then of the method, then header
+// matches — then the same route and rule tie-breakers. Whatever the match
+// types: a RegularExpression counts its pattern's characters. The spec forbids
+// merging GRPCRoutes with HTTPRoutes; the translator keeps them apart (one
+// kind per listener hostname, one per GAMMA Service port), and should both
+// ever meet, GRPCRoute entries go first, GEP-1294's route type order.
 import type { HttpMatchIR } from '../../model/gateway.js';
 import { hostnameRank } from './hostnames.js';
-import type { RouteEntry } from './rules.js';
+import type { GrpcRank, RouteEntry } from './rules.js';
 
 export interface RankedEntry {
   entry: RouteEntry;
@@ -33,6 +41,16 @@ export function compareMatches(a: HttpMatchIR, b: HttpMatchIR): number {
   );
 }
 
+export function compareGrpcRanks(a: GrpcRank, b: GrpcRank): number {
+  return b.service - a.service || b.method - a.method || b.headers - a.headers;
+}
+
+function compareKinds(a: RouteEntry, b: RouteEntry): number {
+  if (a.grpc && b.grpc) return compareGrpcRanks(a.grpc, b.grpc);
+  if (a.grpc || b.grpc) return a.grpc ? -1 : 1;
+  return compareMatches(a.ir.match, b.ir.match);
+}
+
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -43,7 +61,7 @@ export function compareEntries(a: RankedEntry, b: RankedEntry): number {
   return (
     bn - an ||
     bl - al ||
-    compareMatches(a.entry.ir.match, b.entry.ir.match) ||
+    compareKinds(a.entry, b.entry) ||
     (a.created === b.created ? 0 : a.created < b.created ? -1 : 1) ||
     cmp(a.namespace, b.namespace) ||
     cmp(a.name, b.name) ||

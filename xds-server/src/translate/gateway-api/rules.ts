@@ -4,22 +4,33 @@
 // compiled once however many Gateways it attaches to.
 import type { HttpRouteMatchSpec, HttpRouteRuleSpec } from '../../../../crds/src/gateway-api/httproute.js';
 import { durationMs } from '../../../../crds/src/gateway-api/common.js';
-import type { HTTPRouteObject } from '../../../../crds/src/resources.js';
+import type { GRPCRouteObject, HTTPRouteObject } from '../../../../crds/src/resources.js';
 import type { BackendIR, HttpMatchIR, HttpRouteIR } from '../../model/gateway.js';
 import { sourceRef } from '../kubernetes/source.js';
 import { resolveBackend } from './backends.js';
 import type { Context } from './context.js';
 import { translateFilters } from './filters.js';
+import { compileSessionPersistence } from './session.js';
 import type { Problem } from './status.js';
 
 export interface RouteEntry {
   ruleIndex: number;
   matchIndex: number;
   ir: HttpRouteIR;
+  /** GRPCRoute entries: what that kind's precedence ranks by (precedence.ts); absent for HTTPRoute entries. */
+  grpc?: GrpcRank;
 }
 
+/** Characters of the matched service and method, and the number of header matches (GRPCRouteRule.matches docs). */
+export interface GrpcRank {
+  service: number;
+  method: number;
+  headers: number;
+}
+
+/** An HTTPRoute (this file) or a GRPCRoute (grpc-rules.ts) compiled to IR routes. */
 export interface CompiledRoute {
-  route: HTTPRouteObject;
+  route: HTTPRouteObject | GRPCRouteObject;
   entries: RouteEntry[];
   /** Unresolved references (ResolvedRefs False), in rule order. */
   refProblems: Problem[];
@@ -100,6 +111,13 @@ function compileRule(ctx: Context, route: HTTPRouteObject, rule: HttpRouteRuleSp
   if (request !== undefined) timeouts.requestMs = request;
   if (backendRequest !== undefined) timeouts.backendRequestMs = backendRequest;
 
+  let session: HttpRouteIR['session'];
+  if (rule.sessionPersistence !== undefined) {
+    const s = compileSessionPersistence(rule.sessionPersistence, { namespace: ns, route: route.metadata.name, rule: i, path: `${at}.sessionPersistence` });
+    out.unsupported.push(...s.problems);
+    session = s.ir;
+  }
+
   rule.matches.forEach((m, j) => {
     out.unsupported.push(...regexProblems(m, `${at}.matches[${j}]`));
     const ir: HttpRouteIR = {
@@ -115,6 +133,7 @@ function compileRule(ctx: Context, route: HTTPRouteObject, rule: HttpRouteRuleSp
       if (filters.responseHeaders) ir.responseHeaders = filters.responseHeaders;
     }
     if (Object.keys(timeouts).length > 0) ir.timeouts = timeouts;
+    if (session !== undefined && action.kind === 'forward') ir.session = session;
     if (rule.retry !== undefined) {
       // GEP-1731 leaves the default attempts to the implementation; 1 is Envoy's num_retries default.
       ir.retry = { codes: [...rule.retry.codes], attempts: rule.retry.attempts ?? 1 };

@@ -33,7 +33,7 @@ export interface RouteParentStatus {
 }
 
 export interface ObjectStatus {
-  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute';
+  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
   /** '' for GatewayClass (cluster-scoped). */
   namespace: string;
   name: string;

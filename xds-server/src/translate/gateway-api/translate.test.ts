@@ -40,7 +40,11 @@ const REQUIRED = [
   'extension-ref',
   'invalid-route-among-valid',
   'allowed-routes',
-  'unsupported-tcp-listener',
+  'unsupported-protocol-listener',
+  'tls-passthrough-sni',
+  'tls-terminate-mixed',
+  'tcp-routes',
+  'udp-routes',
 ];
 
 describe('translateGatewayApi goldens', () => {

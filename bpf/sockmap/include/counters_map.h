@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* nm_counters: per-CPU count of everything the programs do or refuse, one
+ * slot per reason. Keep enum nm_counter in sync with COUNTERS in
+ * bpf/sockmap/src/structs.ts (checked against the BTF by structs.test.ts);
+ * append only, the agent and older objects share the pinned map. */
+#ifndef NM_COUNTERS_MAP_H
+#define NM_COUNTERS_MAP_H
+
+enum nm_counter {
+	NM_C_CONNECT_REDIRECTED = 0,
+	NM_C_CONNECT_NOT_SERVICE,
+	NM_C_CONNECT_NOT_MESH,
+	NM_C_CONNECT_FROM_PROXY,
+	NM_C_CONNECT_EXCLUDED_CGROUP,
+	NM_C_CONNECT_EXCLUDED_PORT,
+	NM_C_CONNECT_EXCLUDED_CIDR,
+	NM_C_CONNECT_NOT_TCP,
+	NM_C_CONNECT_NO_CONFIG,
+	NM_C_CONNECT_ORIG_STORE_FAILED,
+	NM_C_SOCKOPS_PAIR_STORED,
+	NM_C_SOCKOPS_PAIR_STORE_FAILED,
+	NM_C_SOCKOPS_SOCKHASH_ADDED,
+	NM_C_SOCKOPS_SOCKHASH_FAILED,
+	NM_C_SOCKOPS_SOCKMAP_OFF,
+	NM_C_GETSOCKOPT_ANSWERED,
+	NM_C_GETSOCKOPT_MISS,
+	NM_C_GETSOCKOPT_SHORT_BUFFER,
+	NM_C_MSG_REDIRECT_HIT,
+	NM_C_MSG_REDIRECT_MISS,
+	NM_C_CONNECT6_NOT_V4_MAPPED, /* native IPv6 destination: not steered (IPv4 capture listener) */
+	NM_C_MAX = 64, /* map size: room to append reasons */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NM_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} nm_counters SEC(".maps");
+
+/* Taking the enum keeps it in the object's BTF for the layout test. */
+static __noinline __attribute__((unused)) void nm_count(enum nm_counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&nm_counters, &key);
+
+	/* Per-CPU, yet atomic: programs may be preempted by others on the same CPU. */
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+#endif
