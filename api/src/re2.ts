@@ -140,3 +140,14 @@ export function re2ToRegExp(pattern: string): RegExp | undefined {
     return undefined;
   }
 }
+
+/** Why an RE2 pattern cannot be used by nodemesh's proxies (Envoy evaluates RE2; the embedded engine translates it), or undefined. */
+export function re2Problem(pattern: string): string | undefined {
+  try {
+    const { source, flags } = translateRe2(pattern);
+    buildRegExp(source, flags, pattern);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

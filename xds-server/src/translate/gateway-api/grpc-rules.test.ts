@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { re2ToRegExp } from '../../../../api/src/re2.js';
 import type { HttpMatchIR } from '../../model/gateway.js';
-import { methodPath, re2Problem } from './grpc-rules.js';
+import { re2Problem } from '../../../../api/src/re2.js';
+import { methodPath } from './grpc-rules.js';
 import { compareGrpcRanks } from './precedence.js';
 
 /** Does a :path match the IR path as the xDS side emits it (Exact, segment PathPrefix, whole-path RE2)? */

@@ -27,7 +27,7 @@
 import type { GrpcMethodMatchSpec, GrpcRouteMatchSpec, GrpcRouteRuleSpec } from '../../../../crds/src/gateway-api/grpcroute.js';
 import type { BackendObjectRef } from '../../../../crds/src/gateway-api/common.js';
 import type { GRPCRouteObject } from '../../../../crds/src/resources.js';
-import { buildRegExp, translateRe2 } from '../../../../api/src/re2.js';
+import { re2Problem } from '../../../../api/src/re2.js';
 import type { BackendIR, HttpMatchIR, HttpRouteIR } from '../../model/gateway.js';
 import type { ServicePort } from '../../model/types.js';
 import { sourceRef } from '../kubernetes/source.js';
@@ -47,17 +47,6 @@ const ANY_SEGMENT = '[^/]+';
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Why an RE2 pattern cannot be used (Envoy evaluates RE2; the embedded engine translates it), or undefined. */
-export function re2Problem(pattern: string): string | undefined {
-  try {
-    const { source, flags } = translateRe2(pattern);
-    buildRegExp(source, flags, pattern);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
 }
 
 // '' is "left empty" in the spec's words: any service (or method).

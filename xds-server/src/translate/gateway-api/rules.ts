@@ -11,6 +11,7 @@ import { resolveBackend } from './backends.js';
 import type { Context } from './context.js';
 import { translateFilters } from './filters.js';
 import { compileSessionPersistence } from './session.js';
+import { re2Problem } from '../../../../api/src/re2.js';
 import type { Problem } from './status.js';
 
 export interface RouteEntry {
@@ -49,7 +50,7 @@ function matchIR(m: HttpRouteMatchSpec): HttpMatchIR {
 }
 
 // RegularExpression dialects are implementation-specific; nodemesh's proxies
-// evaluate JavaScript (ECMAScript) regular expressions, so a value must compile as one.
+// evaluate RE2 (Envoy's safe_regex; the engine translates RE2), so a value must be one.
 function regexProblems(m: HttpRouteMatchSpec, path: string): Problem[] {
   const values: [string, string][] = [];
   if (m.path.type === 'RegularExpression') values.push([`${path}.path.value`, m.path.value]);
@@ -57,11 +58,8 @@ function regexProblems(m: HttpRouteMatchSpec, path: string): Problem[] {
   m.queryParams.forEach((q, i) => q.type === 'RegularExpression' && values.push([`${path}.queryParams[${i}].value`, q.value]));
   const out: Problem[] = [];
   for (const [at, value] of values) {
-    try {
-      new RegExp(value);
-    } catch (e) {
-      out.push({ reason: 'UnsupportedValue', message: `invalid regular expression: ${(e as Error).message}`, path: at });
-    }
+    const why = re2Problem(value);
+    if (why !== undefined) out.push({ reason: 'UnsupportedValue', message: `invalid RE2 regular expression: ${why}`, path: at });
   }
   return out;
 }
