@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GatewayIR, GatewayPortIR } from './gateway.js';
 import { resolveBindConflicts } from './gateway-binds.js';
+import type { MeshModel } from './types.js';
+import { validateModel } from './validate.js';
 
 const port = (n: number, protocol: GatewayPortIR['protocol'] = 'HTTP'): GatewayPortIR => ({ port: n, protocol, virtualHosts: [], certificates: [], streams: [] });
 const gw = (name: string, addresses: string[], ...ports: GatewayPortIR[]): GatewayIR => ({
@@ -38,5 +40,26 @@ describe('resolveBindConflicts', () => {
     const r = resolveBindConflicts([gw('a', ['0.0.0.0'], port(53, 'TCP')), gw('b', ['0.0.0.0'], port(53, 'UDP')), gw('c', ['0.0.0.0'], port(53, 'TLS'))]);
     assert.deepEqual(r.gateways.map((g) => g.name), ['a', 'b']);
     assert.deepEqual(r.conflicts.map((c) => [c.gateway.name, c.transport, c.owner.name]), [['c', 'TCP', 'a']]);
+  });
+});
+
+describe('validateModel: gateways', () => {
+  const model = (gateways: GatewayIR[]): MeshModel => ({ trustDomain: 'td', clusterDomain: 'cluster.local', services: [], gateways });
+  const messages = (m: MeshModel) => validateModel(m).map((e) => `${e.path}: ${e.message}`);
+
+  it('accepts gateways the translators produce', () => {
+    assert.deepEqual(messages(model([gw('a', ['10.0.0.1'], port(80), port(443, 'HTTPS'), port(53, 'UDP')), gw('b', ['10.0.0.2'], port(80))])), []);
+  });
+
+  it('reports a port bound twice, a bad address or port, and a duplicate gateway, with their paths', () => {
+    assert.deepEqual(messages(model([gw('a', ['0.0.0.0'], port(80)), gw('b', ['127.0.0.1'], port(80))])), [
+      'gateways[1].ports: TCP port 80 on 0.0.0.0 and 127.0.0.1 is also bound by gateway default/a',
+    ]);
+    assert.deepEqual(messages(model([gw('a', ['not-an-ip'], port(0), port(8080), port(8080, 'HTTPS'))])), [
+      'gateways[0].addresses[0]: "not-an-ip" is not an IP address',
+      'gateways[0].ports[0].port: 0 is not a port (1-65535)',
+      'gateways[0].ports[2].port: TCP/8080 appears twice in one gateway',
+    ]);
+    assert.deepEqual(messages(model([gw('a', ['10.0.0.1'], port(80)), gw('a', ['10.0.0.2'], port(81))])), ['gateways[1]: duplicate gateway default/a (also gateways[0])']);
   });
 });

@@ -3,6 +3,7 @@
 // valid objects conflict, like two services on one VIP and port) publishing
 // stops and the last good snapshot keeps being served.
 import { isIP } from 'node:net';
+import { resolveBindConflicts } from './gateway-binds.js';
 import { validateMeshRoutes } from './mesh-routes.js';
 import type { MeshModel, ModelError, Service } from './types.js';
 
@@ -57,6 +58,7 @@ export function validateModel(model: MeshModel): ModelError[] {
     }
   }
   errors.push(...validateMeshRoutes(model));
+  errors.push(...validateGateways(model));
   return errors;
 }
 
@@ -101,4 +103,34 @@ function validateEndpoints(svc: Service, err: Err): void {
     if (ep.identity !== undefined && !SPIFFE_ID.test(ep.identity)) err(`${path}.identity`, `"${ep.identity}" is not a SPIFFE ID`);
     if (!['healthy', 'unhealthy', 'draining'].includes(ep.health)) err(`${path}.health`, `unknown health "${ep.health}"`);
   });
+}
+
+// Gateways: identities, ports and addresses a node proxy can bind, and no
+// address:port bound twice (translators resolve that; this is the backstop).
+function validateGateways(model: MeshModel): ModelError[] {
+  const errors: ModelError[] = [];
+  const gateways = model.gateways ?? [];
+  const ids = new Map<string, number>();
+  gateways.forEach((gw, i) => {
+    const err = (p: string, message: string) => errors.push({ path: `gateways[${i}]${p}`, message, source: gw.source });
+    const id = `${gw.namespace}/${gw.name}`;
+    const dup = ids.get(id);
+    if (dup !== undefined) err('', `duplicate gateway ${id} (also gateways[${dup}])`);
+    else ids.set(id, i);
+    gw.addresses.forEach((a, j) => {
+      if (!isIP(a)) err(`.addresses[${j}]`, `${JSON.stringify(a)} is not an IP address`);
+    });
+    const ports = new Set<string>();
+    gw.ports.forEach((p, j) => {
+      if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) err(`.ports[${j}].port`, `${p.port} is not a port (1-65535)`);
+      const key = `${p.protocol === 'UDP' ? 'UDP' : 'TCP'}/${p.port}`;
+      if (ports.has(key)) err(`.ports[${j}].port`, `${key} appears twice in one gateway`);
+      ports.add(key);
+    });
+  });
+  for (const c of resolveBindConflicts(gateways).conflicts) {
+    const i = gateways.indexOf(c.gateway);
+    errors.push({ path: `gateways[${i}].ports`, message: `${c.transport} port ${c.port} on ${c.address} is also bound by gateway ${c.owner.namespace}/${c.owner.name}`, source: c.gateway.source });
+  }
+  return errors;
 }
