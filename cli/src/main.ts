@@ -1,6 +1,8 @@
 // The nodemesh command line.
 import { Command, Option } from 'commander';
 import { runDemo } from './demo.js';
+import { runEncryptionAgent } from './encryption-agent.js';
+import { runEncryptionRotate, runEncryptionStatus } from './encryption-status.js';
 import { runNodeProxy } from './node-proxy.js';
 import { runStatus } from './status.js';
 import { runValidate } from './validate.js';
@@ -92,5 +94,37 @@ bpf
   .option('--pin-root <dir>', 'bpffs directory of the pins', '/sys/fs/bpf/nodemesh')
   .option('--json', 'print the raw JSON')
   .action(async (flags) => (await import('./bpf-status.js')).runBpfStatus(flags));
+
+const encryption = program.command('encryption').description('transparent node-to-node encryption (WireGuard; IPsec where the kernel has ESP)');
+encryption
+  .command('agent')
+  .description("run this node's encryption agent: key pair, Node object, tunnel, peers, routes, strict mode")
+  .requiredOption('--node <name>', 'this node\'s name')
+  .requiredOption('--endpoint <ip>', 'this node\'s underlay address (tunnel endpoint)')
+  .requiredOption('--pod-cidr <cidr...>', 'this node\'s pod CIDRs')
+  .requiredOption('--config <dir>', 'directory of Node objects (file mode); this node\'s is written there')
+  .option('--state-dir <dir>', 'private key and agent state (0700)', '/var/lib/nodemesh/encryption')
+  .addOption(new Option('--mode <mode>', 'encryption mode').choices(['wireguard', 'ipsec']).default('wireguard'))
+  .option('--interface <name>', 'tunnel interface name', 'nodemesh-wg')
+  .option('--port <port>', 'WireGuard UDP listen port', '51871')
+  .option('--strict', 'drop and count remote pod traffic that would leave unencrypted')
+  .option('--strict-cidr <cidr...>', 'more destinations strict mode guards (e.g. the cluster pod CIDR)')
+  .option('--underlay-mtu <bytes>', 'underlay MTU (default: the MTU of the device holding --endpoint)')
+  .option('--resync-ms <ms>', 'full reconcile interval (changes in --config apply at once)', '5000')
+  .option('--rotate-every-s <s>', 'rotate the key when it is this old')
+  .option('--rotation-timeout-s <s>', 'abandon a rotation peers have not acknowledged by then', '60')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+  .action(runEncryptionAgent);
+encryption
+  .command('status')
+  .description('mode, peers, last handshake, bytes, MTU, strict-mode drops of this node')
+  .option('--state-dir <dir>', "the agent's state directory", '/var/lib/nodemesh/encryption')
+  .option('--json', 'print JSON')
+  .action(runEncryptionStatus);
+encryption
+  .command('rotate')
+  .description("rotate this node's WireGuard key now (the running agent does it without breaking connections)")
+  .option('--state-dir <dir>', "the agent's state directory", '/var/lib/nodemesh/encryption')
+  .action(runEncryptionRotate);
 
 await program.parseAsync(process.argv);

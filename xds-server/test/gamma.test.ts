@@ -2,8 +2,9 @@
 //
 // What is real: the control plane translates Services, Workloads and
 // HTTPRoutes from a watched directory into its Envoy-profile snapshot; the
-// embedded engine (the node proxy where Envoy is absent) receives that
-// snapshot over ADS and routes HTTP requests to echo backends on loopback.
+// node proxy receives that snapshot over ADS and routes HTTP requests to echo
+// backends on loopback. The suite runs once per node proxy (node-proxies.ts):
+// the embedded engine, and Envoy where an `envoy` binary is found.
 //
 // The one addition: a service's per-VIP listener is bind_to_port false — the
 // node proxy reaches it only through its capture listener, by the original
@@ -19,7 +20,6 @@ import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { encodeMessage } from '../../api/src/any.js';
 import { ALL_TYPE_URLS, TypeUrl, type ResourceTypeUrl } from '../../api/src/type-urls.js';
-import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
 import { EncodedResource } from '../src/cache/resource.js';
 import { SnapshotCache } from '../src/cache/snapshot-cache.js';
 import { Snapshot } from '../src/cache/snapshot.js';
@@ -32,13 +32,9 @@ import { StreamRegistry } from '../src/server/stream-status.js';
 import { vipListener } from '../src/xds/listeners.js';
 import { ConfigDir, waitFor } from './helpers.js';
 import { echo, EchoClient, freePort } from './http-echo.js';
+import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
-const client = new EchoClient();
-/** A request to web's service port (the authority a mesh client sends), answered with the service that served it. */
-async function get(port: number, path: string, headers: http.OutgoingHttpHeaders = {}) {
-  const a = await client.get(port, path, 'web.default.svc.cluster.local:8080', headers);
-  return { status: a.status, headers: a.headers, service: a.seen?.service };
-}
+reportSkippedVariants(import.meta.url);
 
 const service = (name: string, ip: string) => `apiVersion: v1
 kind: Service
@@ -128,15 +124,24 @@ class Relay {
   }
 }
 
-describe('GAMMA on real traffic (embedded engine)', () => {
+// Each test carries the variant's skip, so the runner counts them as skipped
+// (a skipped suite would not appear in the totals at all).
+for (const p of NODE_PROXIES) describe(`GAMMA on real traffic (${p.kind})`, () => {
   const dir = new ConfigDir();
   const backends: { close(): Promise<void> }[] = [];
+  const client = new EchoClient();
+  /** A request to web's service port (the authority a mesh client sends), answered with the service that served it. */
+  async function get(port: number, path: string, headers: http.OutgoingHttpHeaders = {}) {
+    const a = await client.get(port, path, 'web.default.svc.cluster.local:8080', headers);
+    return { status: a.status, headers: a.headers, service: a.seen?.service };
+  }
   let cp: ControlPlane;
   let relay: Relay;
-  let engine: EmbeddedEngine;
+  let proxy: NodeProxy | undefined;
   let port: number;
 
   before(async () => {
+    if (p.skip) return;
     port = await freePort();
     const docs: string[] = [];
     for (const [name, ip] of [['web', '10.96.0.10'], ['web-v1', '10.96.0.11'], ['web-v2', '10.96.0.12']] as const) {
@@ -145,16 +150,15 @@ describe('GAMMA on real traffic (embedded engine)', () => {
       docs.push(service(name, ip), workload(name, b.port));
     }
     dir.write('services.yaml', docs.join('---\n'));
-    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20 });
+    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20, outboundPort: await freePort() });
     await cp.start();
     relay = new Relay(cp, port);
     const xdsAddress = await relay.start();
-    engine = new EmbeddedEngine({ xdsAddress, node: { id: 'gamma-test', cluster: 'test' }, log: silentLogger, drainTimeMs: 1000 });
-    engine.start();
+    proxy = await startNodeProxy(p.kind, { xdsAddress, nodeId: 'gamma-test', dir: dir.path });
     await waitFor('web through its route', async () => (await get(port, '/').catch(() => undefined))?.service === 'web', 15_000);
   });
   after(async () => {
-    await engine?.stop();
+    await proxy?.stop();
     await relay?.stop();
     await cp?.stop();
     await Promise.all(backends.map((b) => b.close()));
@@ -162,11 +166,11 @@ describe('GAMMA on real traffic (embedded engine)', () => {
     dir.cleanup();
   });
 
-  it('without a route, traffic to web reaches web', async () => {
+  it('without a route, traffic to web reaches web', { skip: p.skip }, async () => {
     assert.equal((await get(port, '/app')).service, 'web');
   });
 
-  it('a producer route takes over web: a header match, then an 80/20 split (±6 points over 500 requests)', async () => {
+  it('a producer route takes over web: a header match, then an 80/20 split (±6 points over 500 requests)', { skip: p.skip }, async () => {
     dir.write('route.yaml', PRODUCER_ROUTE);
     await waitFor('the route', async () => (await get(port, '/app')).service === 'web-v1');
     const v2 = await get(port, '/other', { 'x-version': 'v2' });
@@ -179,11 +183,11 @@ describe('GAMMA on real traffic (embedded engine)', () => {
     assert.ok(Math.abs(canary / 5 - 20) <= 6, `web-v2 got ${canary / 5}%`);
   });
 
-  it('the route replaces the default route: a request no rule matches gets 404, never web', async () => {
+  it('the route replaces the default route: a request no rule matches gets 404, never web', { skip: p.skip }, async () => {
     assert.equal((await get(port, '/elsewhere')).status, 404);
   });
 
-  it('status: the producer route is Accepted on its Service parent', () => {
+  it('status: the producer route is Accepted on its Service parent', { skip: p.skip }, () => {
     const route = cp.status().gatewayApi.find((s) => s.kind === 'HTTPRoute' && s.name === 'web');
     const parent = route?.parents?.[0];
     assert.deepEqual(parent?.parentRef, { group: '', kind: 'Service', namespace: 'default', name: 'web', port: 8080 });
@@ -197,7 +201,7 @@ describe('GAMMA on real traffic (embedded engine)', () => {
     );
   });
 
-  it('a consumer route is reported and not applied to every client', async () => {
+  it('a consumer route is reported and not applied to every client', { skip: p.skip }, async () => {
     dir.write('consumer.yaml', CONSUMER_ROUTE);
     const status = await waitFor('the consumer route status', () => cp.status().gatewayApi.find((s) => s.kind === 'HTTPRoute' && s.name === 'web-for-shop'));
     const accepted = status.parents?.[0]?.conditions.find((c) => c.type === 'Accepted');
@@ -207,7 +211,7 @@ describe('GAMMA on real traffic (embedded engine)', () => {
     for (let i = 0; i < 20; i++) assert.equal((await get(port, '/app')).service, 'web-v1');
   });
 
-  it('deleting the route gives web its default route back', async () => {
+  it('deleting the route gives web its default route back', { skip: p.skip }, async () => {
     dir.remove('route.yaml');
     dir.remove('consumer.yaml');
     await waitFor('the default route', async () => (await get(port, '/elsewhere')).service === 'web');

@@ -1,8 +1,9 @@
 // Gateway API on real traffic: nodemesh's xds-server translates Gateway and
-// HTTPRoute objects from a watched directory, the embedded engine (the node
-// proxy where Envoy is absent) binds the Gateway's listener, and HTTP
-// requests reach echo backends that report which service answered and the
-// request they saw. Cases follow the Gateway API specification text.
+// HTTPRoute objects from a watched directory, the node proxy binds the
+// Gateway's listener, and HTTP requests reach echo backends that report which
+// service answered and the request they saw. Cases follow the Gateway API
+// specification text. The suite runs once per node proxy (node-proxies.ts):
+// the embedded engine, and Envoy where an `envoy` binary is found.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,13 +11,11 @@ import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../src/log.js';
 import { ControlPlane } from '../src/control-plane.js';
-import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
 import { ConfigDir, waitFor } from './helpers.js';
 import { echo, EchoClient, freePort } from './http-echo.js';
+import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
-const client = new EchoClient();
-const get = client.get.bind(client);
-
+reportSkippedVariants(import.meta.url);
 
 const service = (name: string, ns = 'default') => `apiVersion: v1
 kind: Service
@@ -32,14 +31,19 @@ metadata: { name: ${name}-1, namespace: ${ns} }
 spec: { address: 127.0.0.1, ports: { http: ${port} }, labels: { app: ${name} } }
 `;
 
-describe('Gateway API on real traffic (embedded engine)', () => {
+// Each test carries the variant's skip, so the runner counts them as skipped
+// (a skipped suite would not appear in the totals at all).
+for (const p of NODE_PROXIES) describe(`Gateway API on real traffic (${p.kind})`, () => {
   const dir = new ConfigDir();
   const backends: { close(): Promise<void> }[] = [];
+  const client = new EchoClient();
+  const get = client.get.bind(client);
   let cp: ControlPlane;
-  let engine: EmbeddedEngine;
+  let proxy: NodeProxy | undefined;
   let gwPort: number;
 
   before(async () => {
+    if (p.skip) return;
     gwPort = await freePort();
     const docs: string[] = [];
     for (const [name, ns] of [['web', 'default'], ['api', 'default'], ['canary', 'default'], ['other', 'shop']] as const) {
@@ -108,14 +112,13 @@ spec:
       backendRefs: [{ name: web, port: 8080 }]
 `,
     );
-    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20 });
+    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20, outboundPort: await freePort() });
     await cp.start();
-    engine = new EmbeddedEngine({ xdsAddress: cp.addresses.xds[0]!, node: { id: 'gateway-test', cluster: 'test' }, log: silentLogger, drainTimeMs: 1000 });
-    engine.start();
+    proxy = await startNodeProxy(p.kind, { xdsAddress: cp.addresses.xds[0]!, nodeId: 'gateway-test', dir: dir.path });
     await waitFor('the gateway listener', async () => (await get(gwPort, '/', 'www.example.com').catch(() => undefined))?.seen !== undefined, 15_000);
   });
   after(async () => {
-    await engine?.stop();
+    await proxy?.stop();
     await cp?.stop();
     await Promise.all(backends.map((b) => b.close()));
     client.destroy();
@@ -124,42 +127,42 @@ spec:
 
   const www = (path: string, headers: http.OutgoingHttpHeaders = {}) => get(gwPort, path, 'www.example.com', headers);
 
-  it('an Exact path match takes precedence over a PathPrefix match of another rule', async () => {
+  it('an Exact path match takes precedence over a PathPrefix match of another rule', { skip: p.skip }, async () => {
     assert.equal((await www('/api/exact')).seen?.service, 'default/web');
     assert.equal((await www('/api/other')).seen?.service, 'default/api');
   });
 
-  it('a header match selects its rule; without the header the request falls through', async () => {
+  it('a header match selects its rule; without the header the request falls through', { skip: p.skip }, async () => {
     assert.equal((await www('/x', { 'x-canary': 'yes' })).seen?.service, 'default/canary');
     assert.equal((await www('/x')).seen?.service, 'default/web');
   });
 
-  it('backendRef weights split traffic (80/20 within ±6 points over 500 requests)', async () => {
+  it('backendRef weights split traffic (80/20 within ±6 points over 500 requests)', { skip: p.skip }, async () => {
     let canary = 0;
     for (let i = 0; i < 500; i++) if ((await www('/split')).seen?.service === 'default/canary') canary++;
     assert.ok(Math.abs(canary / 5 - 20) <= 6, `canary got ${canary / 5}%`);
   });
 
-  it('URLRewrite ReplacePrefixMatch and RequestHeaderModifier change what the backend sees', async () => {
+  it('URLRewrite ReplacePrefixMatch and RequestHeaderModifier change what the backend sees', { skip: p.skip }, async () => {
     const r = await www('/old/page?q=1', { 'x-drop': 'me' });
     assert.equal(r.seen?.path, '/new/page?q=1');
     assert.equal(r.seen?.headers['x-gw'], 'edge');
     assert.equal(r.seen?.headers['x-drop'], undefined);
   });
 
-  it('RequestRedirect answers 301 with the https URL', async () => {
+  it('RequestRedirect answers 301 with the https URL', { skip: p.skip }, async () => {
     const r = await www('/moved/here');
     assert.equal(r.status, 301);
     assert.equal(r.headers.location, 'https://www.example.com/moved/here');
   });
 
-  it('a cross-namespace backendRef without a ReferenceGrant answers 500, and the route says RefNotPermitted', async () => {
+  it('a cross-namespace backendRef without a ReferenceGrant answers 500, and the route says RefNotPermitted', { skip: p.skip }, async () => {
     assert.equal((await www('/cross')).status, 500);
     const route = cp.status().gatewayApi?.find((s) => s.kind === 'HTTPRoute' && s.name === 'web');
     assert.match(JSON.stringify(route), /RefNotPermitted/);
   });
 
-  it('a ReferenceGrant allows it, and deleting the grant revokes it', async () => {
+  it('a ReferenceGrant allows it, and deleting the grant revokes it', { skip: p.skip }, async () => {
     dir.write(
       'grant.yaml',
       `apiVersion: gateway.networking.k8s.io/v1beta1
@@ -175,20 +178,20 @@ spec:
     await waitFor('the revocation', async () => (await www('/cross')).status === 500);
   });
 
-  it('a backendRef to a missing Service answers 500 for its share, and ResolvedRefs names it', async () => {
+  it('a backendRef to a missing Service answers 500 for its share, and ResolvedRefs names it', { skip: p.skip }, async () => {
     assert.equal((await www('/missing')).status, 500);
     // One ResolvedRefs condition carries every unresolved ref (its reason is the first: RefNotPermitted here).
     assert.match(JSON.stringify(cp.status().gatewayApi), /Service default\/nope not found/);
   });
 
-  it('an invalid route gets its condition while every other route keeps working', async () => {
+  it('an invalid route gets its condition while every other route keeps working', { skip: p.skip }, async () => {
     const broken = cp.status().gatewayApi?.find((s) => s.kind === 'HTTPRoute' && s.name === 'broken');
     assert.match(JSON.stringify(broken), /UnsupportedValue|InvalidKind/);
     assert.equal((await get(gwPort, '/', 'broken.example.com')).status, 500, 'the rule with an unsupported filter answers 500');
     assert.equal((await www('/')).seen?.service, 'default/web');
   });
 
-  it('writes the status beside the inputs, where the provider does not read it', async () => {
+  it('writes the status beside the inputs, where the provider does not read it', { skip: p.skip }, async () => {
     // Written shortly after the publish, off its path.
     await waitFor('the status file', () => existsSync(join(dir.path, 'nodemesh-status.yaml')));
     const text = readFileSync(join(dir.path, 'nodemesh-status.yaml'), 'utf8');
@@ -196,7 +199,7 @@ spec:
     assert.match(text, /reason: InvalidKind/);
   });
 
-  it('a hostname no route claims gets 404', async () => {
+  it('a hostname no route claims gets 404', { skip: p.skip }, async () => {
     assert.equal((await get(gwPort, '/', 'nobody.example.com')).status, 404);
   });
 });

@@ -1,11 +1,12 @@
 // GRPCRoute on real traffic: nodemesh's control plane translates Gateway,
-// GRPCRoute, Service and Workload objects from a watched directory; the
-// embedded engine (the node proxy where Envoy is absent) binds the Gateway's
-// HTTP (h2c) and HTTPS (h2 by ALPN) listeners and a Service's mesh listener;
-// real @grpc/grpc-js clients call real @grpc/grpc-js servers through them.
-// Each backend answers with its name, the method it served and the metadata
-// it received, so a test sees where a call landed and what the gateway did
-// to it. Cases follow the GRPCRoute specification text.
+// GRPCRoute, Service and Workload objects from a watched directory; the node
+// proxy binds the Gateway's HTTP (h2c) and HTTPS (h2 by ALPN) listeners and a
+// Service's mesh listener; real @grpc/grpc-js clients call real
+// @grpc/grpc-js servers through them. Each backend answers with its name, the
+// method it served and the metadata it received, so a test sees where a call
+// landed and what the gateway did to it. Cases follow the GRPCRoute
+// specification text. The suite runs once per node proxy (node-proxies.ts):
+// the embedded engine, and Envoy where an `envoy` binary is found.
 //
 // echo-v2's Service port says appProtocol http: gRPC reaches it only because
 // GRPCRoute backends are sent HTTP/2 (the port's h2c variant cluster) — an
@@ -19,7 +20,6 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { encodeMessage } from '../../api/src/any.js';
 import { ALL_TYPE_URLS, TypeUrl, type ResourceTypeUrl } from '../../api/src/type-urls.js';
-import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
 import { createTestPki, hasOpenssl, type TestPki } from '../../node-proxy/src/engine/tls/testing-certs.js';
 import { EncodedResource } from '../src/cache/resource.js';
 import { SnapshotCache } from '../src/cache/snapshot-cache.js';
@@ -33,6 +33,9 @@ import { StreamRegistry } from '../src/server/stream-status.js';
 import { vipListener } from '../src/xds/listeners.js';
 import { ConfigDir, waitFor } from './helpers.js';
 import { freePort } from './http-echo.js';
+import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
+
+reportSkippedVariants(import.meta.url);
 
 // ── gRPC backends ───────────────────────────────────────────────────────────
 
@@ -237,14 +240,16 @@ class Relay {
 
 // ── tests ───────────────────────────────────────────────────────────────────
 
-describe('GRPCRoute on real traffic (embedded engine, grpc-js client and servers)', () => {
+// Each test carries the variant's skip, so the runner counts them as skipped
+// (a skipped suite would not appear in the totals at all).
+for (const p of NODE_PROXIES) describe(`GRPCRoute on real traffic (${p.kind}, grpc-js client and servers)`, () => {
   const dir = new ConfigDir();
   const backends: { stop(): Promise<void> }[] = [];
   const clients: grpc.Client[] = [];
   let pki: TestPki | undefined;
   let cp: ControlPlane;
   let relay: Relay;
-  let engine: EmbeddedEngine;
+  let proxy: NodeProxy | undefined;
   let gw: grpc.Client;
   let gwPort: number;
   let httpsPort: number | undefined;
@@ -257,6 +262,7 @@ describe('GRPCRoute on real traffic (embedded engine, grpc-js client and servers
   };
 
   before(async () => {
+    if (p.skip) return;
     gwPort = await freePort();
     meshPort = await freePort();
     const docs: string[] = [];
@@ -281,18 +287,17 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     dir.write('services.yaml', docs.join('---\n'));
     dir.write('gateway.yaml', gateway(gwPort, httpsPort));
     dir.write('routes.yaml', ROUTES);
-    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20 });
+    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20, outboundPort: await freePort() });
     await cp.start();
     relay = new Relay(cp, meshPort);
     const xdsAddress = await relay.start();
-    engine = new EmbeddedEngine({ xdsAddress, node: { id: 'grpcroute-test', cluster: 'test' }, log: silentLogger, drainTimeMs: 1000 });
-    engine.start();
+    proxy = await startNodeProxy(p.kind, { xdsAddress, nodeId: 'grpcroute-test', dir: dir.path });
     gw = client(`127.0.0.1:${gwPort}`);
     await waitFor('the gateway listener', async () => (await backendOf(gw, '/nodemesh.test.Echo/Who')) === 'echo-v1', 15_000);
   });
   after(async () => {
     for (const c of clients) c.close();
-    await engine?.stop();
+    await proxy?.stop();
     await relay?.stop();
     await cp?.stop();
     await Promise.all(backends.map((b) => b.stop()));
@@ -300,7 +305,7 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     dir.cleanup();
   });
 
-  it('an Exact service and method match selects its rule; a longer method of the service falls to the service-only match', async () => {
+  it('an Exact service and method match selects its rule; a longer method of the service falls to the service-only match', { skip: p.skip }, async () => {
     const who = await call(gw, '/nodemesh.test.Echo/Who');
     assert.ok(who.ok);
     assert.equal(who.reply.backend, 'echo-v1');
@@ -308,25 +313,27 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     assert.equal(await backendOf(gw, '/nodemesh.test.Echo/WhoAmI'), 'echo-v2');
   });
 
-  it('a header match outranks the same method match without one (more header matches)', async () => {
+  it('a header match outranks the same method match without one (more header matches)', { skip: p.skip }, async () => {
     assert.equal(await backendOf(gw, '/nodemesh.test.Echo/Who', { 'x-version': 'v2' }), 'echo-v2');
     assert.equal(await backendOf(gw, '/nodemesh.test.Echo/Who', { 'x-version': 'v3' }), 'echo-v1');
   });
 
-  it('a RegularExpression service match matches the whole service name', async () => {
+  it('a RegularExpression service match matches the whole service name', { skip: p.skip }, async () => {
     assert.equal(await backendOf(gw, '/nodemesh.test.Alpha/Who'), 'echo-v1');
     assert.equal(await backendOf(gw, '/nodemesh.test.Beta/Who'), 'echo-v1');
     // Gamma matches no rule: the gateway's 404, which gRPC reads as UNIMPLEMENTED (the conformance tests' expectation).
+    // The same for both proxies: grpc-js maps an HTTP 404 to UNIMPLEMENTED, and Envoy sends a gRPC request's local
+    // reply as grpc-status itself, mapping 404 to UNIMPLEMENTED (and 503 to UNAVAILABLE, as below).
     assert.equal(await backendOf(gw, '/nodemesh.test.Gamma/Who'), 'status UNIMPLEMENTED');
   });
 
-  it('a method-only match matches that method of any service, below every service match', async () => {
+  it('a method-only match matches that method of any service, below every service match', { skip: p.skip }, async () => {
     assert.equal(await backendOf(gw, '/nodemesh.test.Gamma/Ping'), 'echo-v1');
     // nodemesh.test.Echo/Ping: the service-only rule has more service characters.
     assert.equal(await backendOf(gw, '/nodemesh.test.Echo/Ping'), 'echo-v2');
   });
 
-  it('request and response header modifiers: the backend sees them, the client gets them', async () => {
+  it('request and response header modifiers: the backend sees them, the client gets them', { skip: p.skip }, async () => {
     const r = await call(gw, '/nodemesh.test.Echo/WhoAmI', { 'x-drop': 'secret', 'x-added': '0' });
     assert.ok(r.ok, JSON.stringify(r));
     assert.equal(r.reply.metadata['x-gw'], 'edge');
@@ -341,13 +348,13 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     assert.equal(plain.headers['x-served-by'], undefined);
   });
 
-  it('backendRef weights split calls (80/20 within ±7 points over 300 calls)', async () => {
+  it('backendRef weights split calls (80/20 within ±7 points over 300 calls)', { skip: p.skip }, async () => {
     let v2 = 0;
     for (let i = 0; i < 300; i++) if ((await backendOf(gw, '/nodemesh.test.Split/Who')) === 'echo-v2') v2++;
     assert.ok(Math.abs((v2 / 300) * 100 - 20) <= 7, `echo-v2 got ${((v2 / 300) * 100).toFixed(1)}%`);
   });
 
-  it('a backendRef to a missing Service: every call UNAVAILABLE, and its share of a split (±12 points over 200 calls)', async () => {
+  it('a backendRef to a missing Service: every call UNAVAILABLE, and its share of a split (±12 points over 200 calls)', { skip: p.skip }, async () => {
     const missing = await call(gw, '/nodemesh.test.Missing/Who');
     assert.ok(!missing.ok);
     assert.equal(missing.code, grpc.status.UNAVAILABLE);
@@ -360,12 +367,12 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     assert.ok(Math.abs((outcomes.get('status UNAVAILABLE')! / 200) * 100 - 50) <= 12, JSON.stringify([...outcomes]));
   });
 
-  it('echo-v2 (appProtocol http) is reached through its HTTP/2 variant cluster, echo-v1 (grpc) through its own', () => {
+  it('echo-v2 (appProtocol http) is reached through its HTTP/2 variant cluster, echo-v1 (grpc) through its own', { skip: p.skip }, () => {
     const clusters = [...cp.cache.getSnapshot('envoy')!.resources(TypeUrl.Cluster).keys()].filter((n) => n.includes('echo-'));
     assert.deepEqual(new Set(clusters), new Set(['outbound|50051||echo-v1.default.svc.cluster.local', 'outbound|50051||echo-v2.default.svc.cluster.local', 'outbound|50051|h2c|echo-v2.default.svc.cluster.local']));
   });
 
-  it('status: the route is Accepted on its Gateway, ResolvedRefs False BackendNotFound; listeners admit GRPCRoutes', () => {
+  it('status: the route is Accepted on its Gateway, ResolvedRefs False BackendNotFound; listeners admit GRPCRoutes', { skip: p.skip }, () => {
     const s = cp.status().gatewayApi.find((x) => x.kind === 'GRPCRoute' && x.name === 'echo');
     const parent = s?.parents?.[0];
     assert.deepEqual(parent?.parentRef, { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'default', name: 'edge' });
@@ -381,7 +388,7 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     assert.equal(g?.listeners?.find((l) => l.name === 'grpc')?.attachedRoutes, 1);
   });
 
-  it('an HTTPS listener terminates TLS and serves gRPC over h2 (ALPN), the listener chosen by SNI', async (t) => {
+  it('an HTTPS listener terminates TLS and serves gRPC over h2 (ALPN), the listener chosen by SNI', { skip: p.skip }, async (t) => {
     if (pki === undefined || httpsPort === undefined) return t.skip('openssl is not available to make a certificate');
     const tls = client(`127.0.0.1:${httpsPort}`, grpc.credentials.createSsl(Buffer.from(pki.ca.cert)), { 'grpc.ssl_target_name_override': 'grpc.example.com' });
     assert.equal(await backendOf(tls, '/nodemesh.test.Echo/Who'), 'echo-v1');
@@ -389,12 +396,12 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     assert.equal(await backendOf(tls, '/nodemesh.test.Missing/Who'), 'status UNAVAILABLE');
   });
 
-  it('GAMMA: without a route, calls to the echo Service reach its own endpoints', async () => {
+  it('GAMMA: without a route, calls to the echo Service reach its own endpoints', { skip: p.skip }, async () => {
     const mesh = client(`127.0.0.1:${meshPort}`, undefined, { 'grpc.default_authority': 'echo.default.svc.cluster.local:50051' });
     await waitFor('the mesh listener', async () => (await backendOf(mesh, '/nodemesh.test.Echo/Who')) === 'echo', 15_000);
   });
 
-  it('GAMMA: a producer GRPCRoute takes over the echo Service; unmatched methods are UNIMPLEMENTED', async () => {
+  it('GAMMA: a producer GRPCRoute takes over the echo Service; unmatched methods are UNIMPLEMENTED', { skip: p.skip }, async () => {
     const mesh = client(`127.0.0.1:${meshPort}`, undefined, { 'grpc.default_authority': 'echo.default.svc.cluster.local:50051' });
     dir.write('mesh-route.yaml', MESH_ROUTE);
     await waitFor('the mesh route', async () => (await backendOf(mesh, '/nodemesh.test.Echo/Who')) === 'echo-v1');
@@ -405,7 +412,7 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     assert.equal(s?.parents?.[0]?.conditions[0]?.status, 'True');
   });
 
-  it('GAMMA: an HTTPRoute on the same Service port is Conflicted and not applied (GEP-1294: GRPCRoute first)', async () => {
+  it('GAMMA: an HTTPRoute on the same Service port is Conflicted and not applied (GEP-1294: GRPCRoute first)', { skip: p.skip }, async () => {
     const mesh = client(`127.0.0.1:${meshPort}`, undefined, { 'grpc.default_authority': 'echo.default.svc.cluster.local:50051' });
     dir.write('mesh-http-route.yaml', MESH_HTTP_ROUTE);
     const s = await waitFor('the HTTPRoute status', () => cp.status().gatewayApi.find((x) => x.kind === 'HTTPRoute' && x.name === 'echo-http'));

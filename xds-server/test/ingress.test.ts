@@ -1,10 +1,11 @@
 // Kubernetes Ingress on real traffic: nodemesh's xds-server translates
-// Ingress objects from a watched directory, the embedded engine (the node
-// proxy where Envoy is absent) binds the shared ingress gateway, and HTTP(S)
-// requests reach echo backends that report which service answered and the
-// request they saw. Cases follow the Ingress API reference: path types and
-// precedence, element-wise prefixes, defaultBackend, plus nodemesh's
-// rewrite-target and force-https annotations.
+// Ingress objects from a watched directory, the node proxy binds the shared
+// ingress gateway, and HTTP(S) requests reach echo backends that report which
+// service answered and the request they saw. Cases follow the Ingress API
+// reference: path types and precedence, element-wise prefixes,
+// defaultBackend, plus nodemesh's rewrite-target and force-https annotations.
+// The suite runs once per node proxy (node-proxies.ts): the embedded engine,
+// and Envoy where an `envoy` binary is found.
 //
 // The control plane is the real one with the Ingress translator given test
 // ports (the production wiring binds 80/443 on 0.0.0.0, which a test cannot).
@@ -12,16 +13,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
 import { ConfigDir, waitFor } from './helpers.js';
 import { echo, EchoClient, freePort } from './http-echo.js';
+import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
-const client = new EchoClient();
-const get = client.get.bind(client);
-const getTls = client.getTls.bind(client);
-
+reportSkippedVariants(import.meta.url);
 
 // The self-signed secure.example.com / *.example.com certificate of the golden cases.
 const tlsCase = readFileSync(fileURLToPath(new URL('../testdata/translate/ingress/tls-secret.in.yaml', import.meta.url)), 'utf8');
@@ -43,15 +41,21 @@ spec: { address: 127.0.0.1, ports: { http: ${port} }, labels: { app: ${name} } }
 `;
 const path = (p: string, type: string, svc: string) => `          - { path: ${p}, pathType: ${type}, backend: { service: { name: ${svc}, port: { name: http } } } }\n`;
 
-describe('Ingress on real traffic (embedded engine)', () => {
+// Each test carries the variant's skip, so the runner counts them as skipped
+// (a skipped suite would not appear in the totals at all).
+for (const p of NODE_PROXIES) describe(`Ingress on real traffic (${p.kind})`, () => {
   const dir = new ConfigDir();
   const backends: { close(): Promise<void> }[] = [];
+  const client = new EchoClient();
+  const get = client.get.bind(client);
+  const getTls = client.getTls.bind(client);
   let cp: ControlPlane;
-  let engine: EmbeddedEngine;
+  let proxy: NodeProxy | undefined;
   let httpPort: number;
   let httpsPort: number;
 
   before(async () => {
+    if (p.skip) return;
     httpPort = await freePort();
     httpsPort = await freePort();
     const docs: string[] = [];
@@ -125,14 +129,20 @@ spec:
   defaultBackend: { service: { name: fallback, port: { number: 8080 } } }
 `,
     );
-    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20, ingress: { ingressAddress: '127.0.0.1', httpPort, httpsPort } });
+    cp = new ControlPlane({
+      configDir: dir.path,
+      listen: ['127.0.0.1:0'],
+      log: silentLogger,
+      debounceMs: 20,
+      ingress: { ingressAddress: '127.0.0.1', httpPort, httpsPort },
+      outboundPort: await freePort(),
+    });
     await cp.start();
-    engine = new EmbeddedEngine({ xdsAddress: cp.addresses.xds[0]!, node: { id: 'ingress-test', cluster: 'test' }, log: silentLogger, drainTimeMs: 1000 });
-    engine.start();
+    proxy = await startNodeProxy(p.kind, { xdsAddress: cp.addresses.xds[0]!, nodeId: 'ingress-test', dir: dir.path });
     await waitFor('the ingress listener', async () => (await get(httpPort, '/', 'www.example.com').catch(() => undefined))?.seen !== undefined, 15_000);
   });
   after(async () => {
-    await engine?.stop();
+    await proxy?.stop();
     await cp?.stop();
     await Promise.all(backends.map((b) => b.close()));
     client.destroy();
@@ -141,46 +151,46 @@ spec:
 
   const www = (p: string) => get(httpPort, p, 'www.example.com');
 
-  it('an Exact path wins over the Prefix paths that cover it, and matches only itself', async () => {
+  it('an Exact path wins over the Prefix paths that cover it, and matches only itself', { skip: p.skip }, async () => {
     assert.equal((await www('/foo/exact')).seen?.service, 'default/exact');
     assert.equal((await www('/foo/exact/more')).seen?.service, 'default/foo');
     assert.equal((await www('/foo/exact/')).seen?.service, 'default/foo');
   });
 
-  it('the longest matching prefix wins (ImplementationSpecific is a prefix)', async () => {
+  it('the longest matching prefix wins (ImplementationSpecific is a prefix)', { skip: p.skip }, async () => {
     assert.equal((await www('/foo/bar/baz')).seen?.service, 'default/deep');
     assert.equal((await www('/foo/bar')).seen?.service, 'default/deep');
     assert.equal((await www('/foo/other')).seen?.service, 'default/foo');
     assert.equal((await www('/anything')).seen?.service, 'default/web');
   });
 
-  it('a prefix matches whole path elements: /foo covers /foo and /foo/, not /foobar', async () => {
+  it('a prefix matches whole path elements: /foo covers /foo and /foo/, not /foobar', { skip: p.skip }, async () => {
     assert.equal((await www('/foo')).seen?.service, 'default/foo');
     assert.equal((await www('/foo/')).seen?.service, 'default/foo');
     assert.equal((await www('/foobar')).seen?.service, 'default/web');
     assert.equal((await www('/foo/barbaz')).seen?.service, 'default/foo');
   });
 
-  it('nodemesh.io/rewrite-target replaces the matched prefix, keeping the rest and the query', async () => {
+  it('nodemesh.io/rewrite-target replaces the matched prefix, keeping the rest and the query', { skip: p.skip }, async () => {
     assert.equal((await www('/old/page?q=1')).seen?.path, '/new/page?q=1');
     assert.equal((await www('/old')).seen?.path, '/new');
     assert.equal((await www('/older')).seen?.path, '/older', 'element-wise: /old does not cover /older');
   });
 
-  it('the defaultBackend answers requests no rule matches, on a known host or any other', async () => {
+  it('the defaultBackend answers requests no rule matches, on a known host or any other', { skip: p.skip }, async () => {
     assert.equal((await get(httpPort, '/only', 'api.example.com')).seen?.service, 'default/api');
     assert.equal((await get(httpPort, '/only/not', 'api.example.com')).seen?.service, 'default/fallback');
     assert.equal((await get(httpPort, '/x', 'unknown.example.org')).seen?.service, 'default/fallback');
   });
 
-  it('a wildcard host covers exactly one label; deeper names fall through to the defaultBackend', async () => {
+  it('a wildcard host covers exactly one label; deeper names fall through to the defaultBackend', { skip: p.skip }, async () => {
     assert.equal((await get(httpPort, '/x', 'a.example.net')).seen?.service, 'default/api');
     assert.equal((await get(httpPort, '/x', `a.example.net:${httpPort}`)).seen?.service, 'default/api');
     assert.equal((await get(httpPort, '/x', 'a.b.example.net')).seen?.service, 'default/fallback');
     assert.equal((await get(httpPort, '/x', 'example.net')).seen?.service, 'default/fallback');
   });
 
-  it('a resource backend answers 500 and a missing Service 503, both reported in the status', async () => {
+  it('a resource backend answers 500 and a missing Service 503, both reported in the status', { skip: p.skip }, async () => {
     assert.equal((await get(httpPort, '/bucket/x', 'api.example.com')).status, 500);
     assert.equal((await get(httpPort, '/gone', 'api.example.com')).status, 503);
     const site = cp.status().ingress.find((s) => s.name === 'site');
@@ -189,7 +199,7 @@ spec:
     assert.match(site?.errors.join('\n') ?? '', /Service default\/missing not found/);
   });
 
-  it('nodemesh.io/force-https answers HTTP with a 301 to https, and HTTPS serves the host', async () => {
+  it('nodemesh.io/force-https answers HTTP with a 301 to https, and HTTPS serves the host', { skip: p.skip }, async () => {
     const r = await get(httpPort, '/cart?item=1', 'secure.example.com');
     assert.equal(r.status, 301);
     assert.equal(r.headers.location, `https://secure.example.com:${httpsPort}/cart?item=1`);
@@ -200,7 +210,7 @@ spec:
     assert.equal((await www('/')).status, 200);
   });
 
-  it('without a defaultBackend an unmatched request gets 404', async () => {
+  it('without a defaultBackend an unmatched request gets 404', { skip: p.skip }, async () => {
     dir.remove('default.yaml');
     await waitFor('the defaultBackend to go', async () => (await get(httpPort, '/x', 'unknown.example.org')).status === 404);
     assert.equal((await get(httpPort, '/only/not', 'api.example.com')).status, 404);

@@ -2,15 +2,18 @@
 // endpoints of one Service behind a Gateway; a rule with a cookie (or header)
 // session keeps a client on the endpoint that first served it, a rule
 // without one spreads requests, and removing the endpoint moves the session.
+// The suite runs once per node proxy (node-proxies.ts): the embedded engine,
+// and Envoy where an `envoy` binary is found.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
 import { ConfigDir, waitFor } from './helpers.js';
 import { echo, EchoClient, freePort, type Answer } from './http-echo.js';
+import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
-const client = new EchoClient();
+reportSkippedVariants(import.meta.url);
+
 const HOST = 'shop.example.com';
 
 const workload = (i: number, port: number) => `apiVersion: nodemesh.io/v1alpha1
@@ -26,11 +29,14 @@ function cookieOf(a: Answer, name: string): { pair: string; attributes: string[]
   return { pair: pair!, attributes };
 }
 
-describe('Gateway API session persistence on real traffic (embedded engine)', () => {
+// Each test carries the variant's skip, so the runner counts them as skipped
+// (a skipped suite would not appear in the totals at all).
+for (const p of NODE_PROXIES) describe(`Gateway API session persistence on real traffic (${p.kind})`, () => {
   const dir = new ConfigDir();
   const backends: { port: number; close(): Promise<void> }[] = [];
+  const client = new EchoClient();
   let cp: ControlPlane;
-  let engine: EmbeddedEngine;
+  let proxy: NodeProxy | undefined;
   let port: number;
   const get = (path: string, headers = {}) => client.get(port, path, HOST, headers);
   /** The Service and its endpoints, but the ones in `without`. */
@@ -48,6 +54,7 @@ spec:
     ].join('---\n');
 
   before(async () => {
+    if (p.skip) return;
     port = await freePort();
     for (let i = 0; i < 3; i++) backends.push(await echo(`web-${i}`, `127.0.0.${i + 1}`));
     dir.write('mesh.yaml', meshYaml());
@@ -85,10 +92,9 @@ spec:
     - backendRefs: [{ name: web, port: 8080 }]
 `,
     );
-    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20 });
+    cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20, outboundPort: await freePort() });
     await cp.start();
-    engine = new EmbeddedEngine({ xdsAddress: cp.addresses.xds[0]!, node: { id: 'session-test', cluster: 'test' }, log: silentLogger, drainTimeMs: 1000 });
-    engine.start();
+    proxy = await startNodeProxy(p.kind, { xdsAddress: cp.addresses.xds[0]!, nodeId: 'session-test', dir: dir.path });
     // Round robin over three endpoints: wait until every one has answered once.
     const seen = new Set<string>();
     await waitFor('all three endpoints', async () => {
@@ -100,14 +106,14 @@ spec:
     });
   });
   after(async () => {
-    await engine?.stop();
+    await proxy?.stop();
     await cp?.stop();
     client.destroy();
     await Promise.all(backends.map((b) => b.close()));
     dir.cleanup();
   });
 
-  it('a cookie session keeps the client on its endpoint; without the cookie requests spread', async () => {
+  it('a cookie session keeps the client on its endpoint; without the cookie requests spread', { skip: p.skip }, async () => {
     const first = await get('/cart/items');
     const c = cookieOf(first, 'cart');
     assert.ok(c, 'the first response sets the session cookie');
@@ -119,19 +125,19 @@ spec:
     assert.ok(spread.size > 1, 'without the cookie the Service is load balanced');
   });
 
-  it('a Permanent cookie lives absoluteTimeout (Max-Age)', async () => {
+  it('a Permanent cookie lives absoluteTimeout (Max-Age)', { skip: p.skip }, async () => {
     const c = cookieOf(await get('/account'), 'account');
     assert.deepEqual(c?.attributes, ['Max-Age=7200', 'Path=/account', 'HttpOnly']);
   });
 
-  it('a header session is answered in the response header and honoured in requests', async () => {
+  it('a header session is answered in the response header and honoured in requests', { skip: p.skip }, async () => {
     const first = await get('/api/v1');
     const token = first.headers['x-shop-session'];
     assert.equal(typeof token, 'string');
     for (let i = 0; i < 6; i++) assert.equal((await get('/api/v1', { 'x-shop-session': token as string })).seen?.service, first.seen?.service);
   });
 
-  it('a rule without session persistence sets no cookie and ignores one', async () => {
+  it('a rule without session persistence sets no cookie and ignores one', { skip: p.skip }, async () => {
     const c = cookieOf(await get('/cart'), 'cart')!;
     const plain = await get('/other', { cookie: c.pair });
     assert.equal(plain.headers['set-cookie'], undefined);
@@ -140,7 +146,7 @@ spec:
     assert.ok(spread.size > 1);
   });
 
-  it('an endpoint that leaves the Service moves its sessions, and the client learns the new one', async () => {
+  it('an endpoint that leaves the Service moves its sessions, and the client learns the new one', { skip: p.skip }, async () => {
     const first = await get('/cart');
     const c = cookieOf(first, 'cart')!;
     const gone = Number(first.seen!.service.split('-')[1]);
