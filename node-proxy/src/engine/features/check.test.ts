@@ -69,9 +69,17 @@ describe('engine feature check: what the mesh emits', () => {
     ]);
     // Gateways of every kind the xDS translator handles: those of its golden inputs.
     const goldens = join(REPO_ROOT, 'xds-server/testdata/xds');
+    // Each golden is a valid model on its own; side by side their gateways
+    // would share names and ports, so each file gets its own names and loopback
+    // addresses (distinct addresses within a file stay distinct).
     m.gateways = readdirSync(goldens)
       .filter((f) => f.startsWith('gateway-') && f.endsWith('.in.yaml'))
-      .flatMap((f) => (parse(readFileSync(join(goldens, f), 'utf8')) as MeshModel).gateways ?? []);
+      .flatMap((f, k) => {
+        const gws = (parse(readFileSync(join(goldens, f), 'utf8')) as MeshModel).gateways ?? [];
+        const addresses = [...new Set(gws.flatMap((g) => (g.addresses.length ? g.addresses : ['0.0.0.0'])))];
+        const local = (a: string) => `127.0.${k + 1}.${addresses.indexOf(a) + 1}`;
+        return gws.map((g) => ({ ...g, name: `${g.name}-${k}`, addresses: (g.addresses.length ? g.addresses : ['0.0.0.0']).map(local) }));
+      });
     assert.deepEqual(validateModel(m), [], 'the fixture model is valid');
     const resources = envoyResources(m);
     assert.ok(resources.some(([t]) => t === TypeUrl.RouteConfiguration) && resources.some(([t]) => t === TypeUrl.Listener));
