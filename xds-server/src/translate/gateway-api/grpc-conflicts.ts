@@ -78,6 +78,45 @@ function parentIndex(c: CompiledRoute, p: RouteParentStatus): number {
  * parentRefs get Accepted False (their status objects are updated in place,
  * as attach.ts handed them out) and an error.
  */
+/**
+ * Accepted attachments of one route kind on one listener, indexed by the
+ * hostnames they serve: a route is checked against the other kind's index,
+ * not against every accepted route (5,000 HTTPRoutes on one listener made the
+ * linear scan quadratic: 3 s per translation).
+ */
+class HostIndex {
+  private readonly exact = new Map<string, Attachment>();
+  private readonly wildcards: { host: string; a: Attachment }[] = [];
+  private readonly all: { host: string; a: Attachment }[] = [];
+
+  add(a: Attachment): void {
+    for (const host of a.hostnames) {
+      this.all.push({ host, a });
+      if (host.startsWith('*')) this.wildcards.push({ host, a });
+      else if (!this.exact.has(host)) this.exact.set(host, a);
+    }
+  }
+
+  /** An accepted attachment whose hostnames intersect `hosts`, and the hostname they share. */
+  conflict(hosts: readonly string[]): { other: Attachment; host: string } | undefined {
+    for (const h of hosts) {
+      if (!h.startsWith('*')) {
+        const other = this.exact.get(h);
+        if (other) return { other, host: h };
+        // Only wildcards ('*' included) of the other side can cover an exact name.
+        for (const w of this.wildcards) if (covers(w.host, h)) return { other: w.a, host: h };
+        continue;
+      }
+      // A wildcard (rare): compare with every accepted hostname.
+      for (const o of this.all) {
+        const host = hostnamesIntersect([h], [o.host]);
+        if (host !== undefined) return { other: o.a, host };
+      }
+    }
+    return undefined;
+  }
+}
+
 export function resolveCrossServing(attachments: readonly Attachment[], errors: ConfigError[]): Attachment[] {
   const claims = new Map<RouteParentStatus, Attachment[]>();
   for (const a of attachments) {
@@ -87,22 +126,26 @@ export function resolveCrossServing(attachments: readonly Attachment[], errors: 
     else claims.set(a.parent, [a]);
   }
   const ordered = [...claims.entries()].sort(([, a], [, b]) => compareRoutes(a[0]!.route, b[0]!.route));
-  const accepted = new Map<ListenerState, Attachment[]>();
+  // Per listener, per route kind.
+  const accepted = new Map<ListenerState, Map<string, HostIndex>>();
+  const indexOf = (l: ListenerState, kind: string) => {
+    let byKind = accepted.get(l);
+    if (!byKind) accepted.set(l, (byKind = new Map()));
+    let idx = byKind.get(kind);
+    if (!idx) byKind.set(kind, (idx = new HostIndex()));
+    return idx;
+  };
   const rejected = new Set<RouteParentStatus>();
   for (const [parent, mine] of ordered) {
     const route = mine[0]!.route;
+    const otherKind = route.route.kind === 'HTTPRoute' ? 'GRPCRoute' : 'HTTPRoute';
     let conflict: { other: Attachment; host: string } | undefined;
     for (const a of mine) {
-      for (const other of accepted.get(a.listener) ?? []) {
-        if (other.route.route.kind === route.route.kind) continue;
-        const host = hostnamesIntersect(a.hostnames, other.hostnames);
-        if (host !== undefined) conflict = { other, host };
-        if (conflict) break;
-      }
+      conflict = accepted.get(a.listener)?.get(otherKind)?.conflict(a.hostnames);
       if (conflict) break;
     }
     if (conflict === undefined) {
-      for (const a of mine) accepted.set(a.listener, [...(accepted.get(a.listener) ?? []), a]);
+      for (const a of mine) indexOf(a.listener, route.route.kind).add(a);
       continue;
     }
     rejected.add(parent);
