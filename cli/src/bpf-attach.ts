@@ -28,20 +28,20 @@ export interface BpfAttachFlags {
   json?: boolean;
 }
 
-function fail(message: string): never {
-  console.error(`nodemesh bpf attach: ${message}`);
+function fail(message: string, command = 'attach'): never {
+  console.error(`nodemesh bpf ${command}: ${message}`);
   process.exit(1);
 }
 
-function parseEndpoint(s: string): { address: string; port: number } {
+export function parseEndpoint(s: string, command = 'attach'): { address: string; port: number } {
   const m = /^(.+):(\d+)$/.exec(s);
-  if (!m || !isIPv4(m[1]!) || Number(m[2]) < 1 || Number(m[2]) > 65535) fail(`--proxy ${s}: want IPv4:port`);
+  if (!m || !isIPv4(m[1]!) || Number(m[2]) < 1 || Number(m[2]) > 65535) fail(`--proxy ${s}: want IPv4:port`, command);
   return { address: m[1]!, port: Number(m[2]) };
 }
 
-function parseCidr(s: string): Cidr4 {
+export function parseCidr(s: string, command = 'attach'): Cidr4 {
   const [address, len = '32'] = s.split('/');
-  if (!address || !isIPv4(address) || !/^\d+$/.test(len) || Number(len) > 32) fail(`--exclude-cidr ${s}: want an IPv4 CIDR`);
+  if (!address || !isIPv4(address) || !/^\d+$/.test(len) || Number(len) > 32) fail(`--exclude-cidr ${s}: want an IPv4 CIDR`, command);
   return { address, prefixLength: Number(len) };
 }
 
@@ -52,7 +52,7 @@ export async function runBpfAttach(flags: BpfAttachFlags): Promise<void> {
     if (!Number.isInteger(n) || n < 1 || n > 65535) fail(`--exclude-port ${p}: want 1..65535`);
     return n;
   });
-  const cidrs = flags.excludeCidr.map(parseCidr);
+  const cidrs = flags.excludeCidr.map((c) => parseCidr(c));
 
   let keys: { address: string; port: number }[] = [];
   let skipped: { service: string; vip: string; port: number; reason: string }[] = [];

@@ -23,6 +23,7 @@ program
   .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local')
   .option('--outbound <host:port>', "node proxy's capture listener", '127.0.0.1:15001')
   .option('--ingress <addr:http:https>', 'where node proxies serve Ingresses of class nodemesh: address, HTTP port, HTTPS port', '0.0.0.0:80:443')
+  .option('--access-log <path>', "node proxies write a JSON access log of the mesh listeners to PATH (on the proxy's host; original destination, upstream host)")
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(runXdsServer);
 
@@ -84,6 +85,24 @@ bpf
   .option('--json', 'print the report as JSON')
   .action(async (flags) => (await import('./bpf-attach.js')).runBpfAttach(flags));
 bpf
+  .command('agent')
+  .description('attach (as bpf attach) and keep the steered services in sync with the watched configuration; on SIGTERM pins and links stay (bpf detach uninstalls)')
+  .requiredOption('--cgroup <dir>', 'cgroup v2 directory of the node whose processes are steered')
+  .requiredOption('--config <dir>', 'mesh configuration directory (watched): its service VIP:ports are steered')
+  .option('--pin-root <dir>', 'bpffs directory for maps, programs and links', '/sys/fs/bpf/nodemesh')
+  .option('--proxy <ip:port>', "node proxy's capture listener", '127.0.0.1:15001')
+  .option('--mesh-cgroup <dir...>', 'cgroups whose processes are mesh workloads', [])
+  .option('--proxy-cgroup <dir...>', "the node proxy's cgroup: its connections are never redirected", [])
+  .option('--exclude-cgroup <dir...>', 'cgroups never redirected (inside a mesh cgroup)', [])
+  .option('--exclude-port <port...>', 'destination ports never redirected', [])
+  .option('--exclude-cidr <cidr...>', 'destination IPv4 CIDRs never redirected', [])
+  .option('--no-sockmap', 'redirect connections but keep data on the TCP/IP path (no sk_msg fast path)')
+  .option('--trust-domain <name>', 'SPIFFE trust domain', 'cluster.local')
+  .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local')
+  .option('--admin <host:port>', 'the agent\'s /metrics and /ready; "off" to disable', '127.0.0.1:9877')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+  .action(async (flags) => (await import('./bpf-agent.js')).runBpfAgent(flags));
+bpf
   .command('detach')
   .description('remove the pins: programs detached, maps freed')
   .option('--pin-root <dir>', 'bpffs directory of the pins', '/sys/fs/bpf/nodemesh')
@@ -94,6 +113,27 @@ bpf
   .option('--pin-root <dir>', 'bpffs directory of the pins', '/sys/fs/bpf/nodemesh')
   .option('--json', 'print the raw JSON')
   .action(async (flags) => (await import('./bpf-status.js')).runBpfStatus(flags));
+
+const lab = program.command('lab').description('a local multi-node mesh on this machine: nodes as network namespaces joined by veth, workloads, xds-servers, node proxies and BPF agents (needs root)');
+const labFlags = (c: Command) =>
+  c.option('--name <name>', 'lab name (netns, cgroups and pins are nmlab-cli-<name>…)', 'default').option('--state-dir <dir>', 'where the state file, logs and access logs go', '/run/nodemesh/lab');
+labFlags(lab.command('up').description("start the lab: one node per node the configuration's workloads name (at least 2), its workloads, per node an xds-server, a node proxy and the BPF agent"))
+  .option('--config <dir>', 'mesh configuration directory (watched by the xds-servers and agents)', 'examples')
+  .action(async (flags) => (await import('./lab-cmd.js')).runLabUp(flags));
+labFlags(lab.command('status').description('nodes, workloads, processes and the BPF counters of each node'))
+  .option('--json', 'print JSON')
+  .action(async (flags) => (await import('./lab-cmd.js')).runLabStatus(flags));
+labFlags(lab.command('down').description('remove everything of the lab: processes, namespaces, cgroups, pins, files (also after a crashed up)')).action(async (flags) =>
+  (await import('./lab-cmd.js')).runLabDown(flags),
+);
+labFlags(lab.command('exec').description('run a command as a mesh workload of NODE (its network namespace, a cgroup under its mesh cgroup)'))
+  .argument('<node>', 'node name (see nodemesh lab status)')
+  .argument('<command...>', 'the command, after --')
+  .action(async (node: string, command: string[], flags) => (await import('./lab-cmd.js')).runLabExec(node, command, flags));
+labFlags(lab.command('serve', { hidden: true }).description("a lab workload's servers (run by lab up)"))
+  .requiredOption('--workload <name>', 'workload name')
+  .option('--listen <kind:address:port...>', 'http|grpc|tcp:ADDRESS:PORT', [])
+  .action(async (flags) => (await import('./lab-cmd.js')).runLabServe(flags));
 
 const encryption = program.command('encryption').description('transparent node-to-node encryption (WireGuard; IPsec where the kernel has ESP)');
 encryption

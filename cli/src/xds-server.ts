@@ -9,6 +9,7 @@ export interface XdsServerFlags {
   clusterDomain: string;
   outbound: string;
   ingress: string;
+  accessLog?: string;
   logLevel: LogLevel;
 }
 
@@ -29,6 +30,7 @@ export async function runXdsServer(flags: XdsServerFlags): Promise<void> {
     outboundAddress: flags.outbound.slice(0, i),
     outboundPort: Number(flags.outbound.slice(i + 1)),
     ingress: { ingressAddress: ing[1]!, httpPort: Number(ing[2]), httpsPort: Number(ing[3]) },
+    ...(flags.accessLog ? { accessLogPath: flags.accessLog } : {}),
     log,
   });
   await cp.start();

@@ -6,7 +6,7 @@
 // pid) are removed when a lab is created, and teardown() — also run on
 // process exit — removes everything this lab made, even after a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeCgroupTree } from '../../bpf/sockmap/src/cgroups.js';
 
@@ -79,6 +79,11 @@ export interface SpawnOptions {
   cgroup: string;
   env?: Record<string, string>;
   stdio?: 'pipe' | 'inherit' | 'ignore';
+  /**
+   * Instead of `stdio`: stdout and stderr appended to this file, and the
+   * process detached from this one (it outlives it: `nodemesh lab up`).
+   */
+  logFile?: string;
 }
 
 export class LabNode {
@@ -126,10 +131,16 @@ export class LabNode {
     const procs = join(this.cgroup(opts.cgroup), 'cgroup.procs');
     // The move happens before `ip netns exec`, which remounts /sys (and so
     // hides the cgroup2 mount under it) inside the namespace.
+    const log = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
     const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'ip', 'netns', 'exec', this.netns, cmd, ...args], {
-      stdio: opts.stdio ?? 'pipe',
+      stdio: log === undefined ? (opts.stdio ?? 'pipe') : ['ignore', log, log],
+      detached: log !== undefined,
       env: { ...process.env, ...opts.env },
     });
+    if (log !== undefined) {
+      closeSync(log);
+      child.unref();
+    }
     this.lab.children.add(child);
     child.on('exit', () => this.lab.children.delete(child));
     return child;
@@ -147,8 +158,8 @@ export class Lab {
   private links = 0;
   private readonly onExit = () => this.teardown();
 
-  private constructor(tag: string) {
-    this.prefix = `${PREFIX}${process.pid}-${tag}`;
+  private constructor(tag: string, prefix?: string) {
+    this.prefix = prefix ?? `${PREFIX}${process.pid}-${tag}`;
     this.cgroupDir = join(cgroup2Root()!, this.prefix);
     this.pinRoot = join(BPFFS, this.prefix);
   }
@@ -161,6 +172,21 @@ export class Lab {
     lab.torn = false;
     mkdirSync(lab.cgroupDir, { recursive: true });
     process.on('exit', lab.onExit);
+    return lab;
+  }
+
+  /**
+   * A lab that outlives this process (`nodemesh lab up`): named exactly
+   * `prefix`, not torn down on exit. The prefix must not look like
+   * `nmlab-<pid>-…`, or removeLeftovers() would take it for a crashed run's
+   * once this process is gone; whoever made it removes it (`nodemesh lab down`).
+   */
+  static createPersistent(prefix: string): Lab {
+    if (/^nmlab-\d+-/.test(prefix)) throw new Error(`persistent lab prefix ${prefix}: nmlab-<digits>- is reserved for per-process labs`);
+    removeLeftovers();
+    const lab = new Lab('', prefix);
+    process.off('exit', lab.onExit);
+    mkdirSync(lab.cgroupDir, { recursive: true });
     return lab;
   }
 

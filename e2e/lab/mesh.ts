@@ -1,7 +1,7 @@
 // Running the mesh in a lab node: workload processes driven over stdio, and
 // nodemesh itself (xds-server, node proxy with the embedded engine, the BPF
 // agent) as a user runs it, through bin/nodemesh.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LabNode } from './lab.js';
@@ -59,8 +59,9 @@ export function startWorkload(node: LabNode, name: string, cgroup: string): Work
 }
 
 /** `nodemesh xds-server` serving `configDir` on a Unix socket, in the node. */
-export function startXdsServer(node: LabNode, opts: { cgroup: string; configDir: string; socket: string }): ChildProcess {
-  return node.spawn(NODEMESH, ['xds-server', '--config', opts.configDir, '--listen', `unix:${opts.socket}`, '--admin', 'off', '--log-level', 'warn'], {
+export function startXdsServer(node: LabNode, opts: { cgroup: string; configDir: string; socket: string; accessLog?: string }): ChildProcess {
+  const extra = opts.accessLog ? ['--access-log', opts.accessLog] : [];
+  return node.spawn(NODEMESH, ['xds-server', '--config', opts.configDir, '--listen', `unix:${opts.socket}`, '--admin', 'off', '--log-level', 'warn', ...extra], {
     cgroup: opts.cgroup,
     stdio: 'inherit',
   });
@@ -90,4 +91,68 @@ export function runNodemesh(args: string[]): string {
   const r = spawnSync(NODEMESH, args, { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`nodemesh ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
   return r.stdout;
+}
+
+export interface BpfAgent {
+  child: ChildProcess;
+  /** Its JSON log lines so far, parsed. */
+  logs: Record<string, unknown>[];
+  /** Resolves with the first log line (present or future) that `match` accepts. */
+  waitLog(match: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * `nodemesh bpf agent` for `node`, on the host (it needs the host's /sys for
+ * cgroups and bpffs); killed by the lab's teardown like the node's processes.
+ */
+export function startBpfAgent(node: LabNode, opts: { pinRoot: string; configDir: string; meshCgroup: string; proxyCgroup: string; admin?: string }): BpfAgent {
+  const args = ['bpf', 'agent', '--cgroup', node.cgroupDir, '--pin-root', opts.pinRoot, '--config', opts.configDir];
+  args.push('--mesh-cgroup', opts.meshCgroup, '--proxy-cgroup', opts.proxyCgroup, '--admin', opts.admin ?? 'off');
+  const child = spawn(NODEMESH, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+  node.lab.children.add(child);
+  child.on('exit', () => node.lab.children.delete(child));
+  const logs: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      logs.push({ msg: line });
+    }
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    logs,
+    waitLog: (match, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = logs.find(match);
+          if (!hit) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`bpf agent: no matching log line in ${timeoutMs} ms; logs: ${JSON.stringify(logs)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        void exited.then(() => {
+          if (waiters.has(check)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`bpf agent exited; logs: ${JSON.stringify(logs)}`));
+          }
+        });
+        check();
+      }),
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }

@@ -43,6 +43,8 @@ export interface ControlPlaneOptions {
   debounceMs?: number;
   /** Where the node proxy serves Ingresses of class `nodemesh` (default 0.0.0.0, ports 80 and 443). */
   ingress?: IngressOptions;
+  /** Opt-in: node proxies write a JSON access log of the mesh listeners to this path (xds/listeners.ts). */
+  accessLogPath?: string;
 }
 
 export interface ControlPlaneStatus {
@@ -81,6 +83,7 @@ export class ControlPlane {
     this.publisher = new SnapshotPublisher(this.cache, {
       outboundAddress: opts.outboundAddress ?? '127.0.0.1',
       outboundPort: opts.outboundPort ?? 15001,
+      ...(opts.accessLogPath ? { accessLogPath: opts.accessLogPath } : {}),
       log: this.log,
       metrics: this.metrics,
     });

@@ -28,6 +28,7 @@ enum nm_counter {
 	NM_C_MSG_REDIRECT_HIT,
 	NM_C_MSG_REDIRECT_MISS,
 	NM_C_CONNECT6_NOT_V4_MAPPED, /* native IPv6 destination: not steered (IPv4 capture listener) */
+	NM_C_GETPEERNAME_ANSWERED, /* a redirected workload socket's peer reported as the service VIP:port */
 	NM_C_MAX = 64, /* map size: room to append reasons */
 };
 

@@ -11,7 +11,7 @@ export const BPFFS = '/sys/fs/bpf';
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 export const DEFAULT_OBJECTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'build');
 /** The objects the agent loads, in attach order (see loader.ts). */
-export const OBJECTS = ['sk_msg', 'getsockopt', 'sockops', 'connect4', 'connect6'] as const;
+export const OBJECTS = ['sk_msg', 'getsockopt', 'getpeername', 'sockops', 'connect4', 'connect6'] as const;
 
 const BPF_FS_MAGIC = 0xcafe4a11;
 const CGROUP2_SUPER_MAGIC = 0x63677270;

@@ -14,7 +14,7 @@ export const PROG_INFO_LAYOUT = { type: 0, id: 4, name: 64 } as const;
 
 const LINK_TYPE_CGROUP = 3;
 const LINK_TYPE_SOCKMAP = 14;
-const ATTACH_TYPES: Record<number, string> = { 3: 'sock_ops', 7: 'sk_msg_verdict', 10: 'connect4', 11: 'connect6', 21: 'getsockopt' };
+const ATTACH_TYPES: Record<number, string> = { 3: 'sock_ops', 7: 'sk_msg_verdict', 10: 'connect4', 11: 'connect6', 21: 'getsockopt', 29: 'getpeername4', 30: 'getpeername6' };
 
 export interface LinkStatus {
   pin: string;

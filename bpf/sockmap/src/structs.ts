@@ -209,6 +209,7 @@ export const COUNTERS = [
   'msg_redirect_hit',
   'msg_redirect_miss',
   'connect6_not_v4_mapped',
+  'getpeername_answered',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 export type Counters = Record<CounterName, bigint>;

@@ -1,5 +1,6 @@
 // Pieces shared by the per-type builders.
 import { packAny, type PackedAny } from '../../../api/src/any.js';
+import type { AccessLog } from '../../../api/src/generated/envoy/config/accesslog/v3/AccessLog.js';
 import type { ConfigSource } from '../../../api/src/generated/envoy/config/core/v3/ConfigSource.js';
 import type { HttpConnectionManager } from '../../../api/src/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.js';
 import type { HttpFilter } from '../../../api/src/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpFilter.js';
@@ -12,12 +13,14 @@ export const ROUTER_FILTER = 'envoy.filters.http.router';
 
 /** An HTTP connection manager that takes its routes from RDS. */
 /** `filters`: HTTP filters before the router (which is always last). */
-export function httpConnectionManager(statPrefix: string, routeConfigName: string, filters: HttpFilter[] = []): PackedAny {
+/** `accessLog`: Envoy access loggers of every request (none by default). */
+export function httpConnectionManager(statPrefix: string, routeConfigName: string, filters: HttpFilter[] = [], accessLog?: AccessLog[]): PackedAny {
   const hcm: HttpConnectionManager = {
     stat_prefix: statPrefix,
     codec_type: 'AUTO',
     rds: { config_source: ADS_SOURCE, route_config_name: routeConfigName },
     http_filters: [...filters, { name: ROUTER_FILTER, typed_config: packAny('envoy.extensions.filters.http.router.v3.Router', {} satisfies Router) }],
+    ...(accessLog ? { access_log: accessLog } : {}),
   };
   return packAny('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', hcm);
 }

@@ -76,3 +76,23 @@ describe('xDS builders', () => {
     assert.notEqual(eds(second)[1]!.version, eds(first)[1]!.version, 'web changed: new version');
   });
 });
+
+describe('access log of the mesh listeners (xds-server --access-log, opt-in)', () => {
+  const model = () => parse(readFileSync(join(dir, 'http-tcp-headless.in.yaml'), 'utf8')) as MeshModel;
+  const lds = 'type.googleapis.com/envoy.config.listener.v3.Listener' as ResourceTypeUrl;
+
+  it('puts a JSON file access logger on the capture listener and every VIP listener (HTTP and TCP)', () => {
+    const out = new XdsTranslator({ ...opts, accessLogPath: '/var/log/nodemesh/access.log' }).translate(model());
+    const rendered = out.envoy[lds]!.map((r) => decodeForDisplay(messageName(lds), r.body));
+    assertGolden(join(dir, 'access-log', 'http-tcp-headless.envoy.lds.yaml'), toYaml(rendered));
+    for (const svc of model().services)
+      for (const port of svc.ports)
+        for (const vip of svc.vips) assert.deepEqual(unknownFields('envoy.config.listener.v3.Listener', vipListener(svc, port, vip, '/tmp/a.log')), []);
+    assert.deepEqual(unknownFields('envoy.config.listener.v3.Listener', outboundCaptureListener('127.0.0.1', 15001, '/tmp/a.log')), []);
+  });
+
+  it('is absent by default (the goldens above have none)', () => {
+    const out = new XdsTranslator(opts).translate(model());
+    for (const r of out.envoy[lds]!) assert.doesNotMatch(JSON.stringify(decodeForDisplay(messageName(lds), r.body)), /access_log/);
+  });
+});

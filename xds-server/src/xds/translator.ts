@@ -30,6 +30,8 @@ export interface XdsTranslatorOptions {
   /** Address and port of the node proxy's capture listener. */
   outboundAddress: string;
   outboundPort: number;
+  /** Opt-in: Envoy's file access logger (JSON, listeners.ts MESH_ACCESS_LOG_FORMAT) on the capture and per-VIP listeners. */
+  accessLogPath?: string;
 }
 
 export type ResourcesByType = Partial<Record<ResourceTypeUrl, EncodedResource[]>>;
@@ -57,7 +59,13 @@ function encode(typeUrl: ResourceTypeUrl, name: string, message: object, refs?: 
  * some route uses (http2-clusters.ts); `udp`: UDP ports some gateway UDPRoute
  * sends to (udp-clusters.ts).
  */
-export function translateService(svc: Service, mesh: readonly MeshRouteIR[] = [], http2: readonly number[] = [], udp: readonly number[] = []): ServiceOutput {
+export function translateService(
+  svc: Service,
+  mesh: readonly MeshRouteIR[] = [],
+  http2: readonly number[] = [],
+  udp: readonly number[] = [],
+  accessLogPath?: string,
+): ServiceOutput {
   const envoy: EncodedResource[] = [];
   const proxyless: EncodedResource[] = [];
   for (const port of svc.ports) {
@@ -88,7 +96,7 @@ export function translateService(svc: Service, mesh: readonly MeshRouteIR[] = []
     const route = config && encode(TypeUrl.RouteConfiguration, routeName, config);
     if (route && svc.vips.length > 0) envoy.push(route);
     for (const vip of svc.vips) {
-      const l = vipListener(svc, port, vip);
+      const l = vipListener(svc, port, vip, accessLogPath);
       envoy.push(encode(TypeUrl.Listener, l.name!, l, { routes: route ? [routeName] : [] }));
     }
     if (port.appProtocol === 'grpc' && route) {
@@ -107,7 +115,7 @@ export function translateGateway(gw: GatewayIR): EncodedResource[] {
 
 /** Resources that do not depend on any service. */
 function staticResources(opts: XdsTranslatorOptions): ServiceOutput {
-  const l = outboundCaptureListener(opts.outboundAddress, opts.outboundPort);
+  const l = outboundCaptureListener(opts.outboundAddress, opts.outboundPort, opts.accessLogPath);
   const c = passthroughCluster();
   return {
     envoy: [encode(TypeUrl.Listener, l.name!, l), encode(TypeUrl.Cluster, c.name!, c)],
@@ -132,9 +140,11 @@ export class XdsTranslator {
   private previousGateways = new Map<string, EncodedResource[]>();
   private gatewaysByIdentity = new WeakMap<GatewayIR, { key: string; out: EncodedResource[] }>();
   private readonly statics: ServiceOutput;
+  private readonly accessLogPath?: string;
 
   constructor(opts: XdsTranslatorOptions) {
     this.statics = staticResources(opts);
+    this.accessLogPath = opts.accessLogPath;
   }
 
   reset(): void {
@@ -174,7 +184,7 @@ export class XdsTranslator {
         const key = meshKey ? `${svcKey}\n${meshKey}` : svcKey;
         let out = this.previous.get(key);
         if (!out) {
-          out = translateService(svc, mesh, h2Ports, udpOf);
+          out = translateService(svc, mesh, h2Ports, udpOf, this.accessLogPath);
           fresh.push(...new Set([...out.envoy, ...out.proxyless]));
         }
         hit = { key, svcKey, meshKey, out };
