@@ -167,4 +167,27 @@ encryption
   .option('--state-dir <dir>', "the agent's state directory", '/var/lib/nodemesh/encryption')
   .action(runEncryptionRotate);
 
+const auth = program.command('auth').description('SPIFFE identities and out-of-band mutual authentication of workload flows (issue #6)');
+auth
+  .command('agent')
+  .description("run this node's auth agent: SVIDs for the node's workloads, the handshake service, the auth manager, /status and /metrics")
+  .requiredOption('--node <name>', "this node's name (endpoints and Workloads whose node it is are this node's identities)")
+  .requiredOption('--config <dir>', 'configuration directory (file mode): workloads, Services, EndpointSlices, Nodes, policies')
+  .option('--state-dir <dir>', 'SVID keys (0600) and certificates, under svids/', '/var/lib/nodemesh/auth')
+  .option('--trust-domain <td>', 'SPIFFE trust domain', 'cluster.local')
+  .option('--cluster-domain <domain>', 'DNS suffix of service hostnames', 'cluster.local')
+  .option('--ca-dir <dir>', 'bring-your-own CA: tls.crt, tls.key, ca.crt (without it: an in-memory root no other node trusts)')
+  .option('--listen <host:port>', "handshake service address (default: this node's Node address and auth port)")
+  .option('--auth-port <port>', 'auth port of nodes without the nodemesh.io/auth-port annotation', '4250')
+  .option('--admin <host:port>', 'admin endpoint (/status, /metrics)', '127.0.0.1:9878')
+  .option('--svid-ttl-s <s>', 'SVID lifetime in seconds (default 3600)')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+  .action(async (flags) => (await import('./auth-agent.js')).runAuthAgent(flags));
+auth
+  .command('status')
+  .description("entries, pending handshakes, failures by reason and requirements of this node's auth agent")
+  .option('--admin <host:port>', "the agent's admin endpoint", '127.0.0.1:9878')
+  .option('--json', 'print JSON')
+  .action(async (flags) => (await import('./auth-status.js')).runAuthStatus(flags));
+
 await program.parseAsync(process.argv);

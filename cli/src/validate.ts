@@ -2,6 +2,7 @@ import { formatConfigError, type ConfigError } from '../../crds/src/errors.js';
 import { validateModel } from '../../xds-server/src/model/validate.js';
 import { loadDirectory } from '../../xds-server/src/provider/file/index.js';
 import { translateResources } from '../../xds-server/src/translate/kubernetes/index.js';
+import { translateAuthPolicies } from '../../xds-server/src/translate/auth/index.js';
 
 /**
  * Runs the same parsing, validation and translation as the xds-server, and
@@ -10,7 +11,10 @@ import { translateResources } from '../../xds-server/src/translate/kubernetes/in
 export async function runValidate(dir: string, flags: { trustDomain: string; clusterDomain: string }): Promise<void> {
   const loaded = await loadDirectory(dir);
   const { model, errors } = translateResources(loaded.resources, flags);
-  const all: ConfigError[] = [...loaded.errors, ...errors];
+  // Auth policies (NetworkPolicy nodemesh.io/mtls annotation, MeshPolicy): what the node auth agents apply.
+  const auth = translateAuthPolicies(loaded.resources, model);
+  model.authPolicies = auth.authPolicies;
+  const all: ConfigError[] = [...loaded.errors, ...errors, ...auth.errors];
   for (const e of all) console.log(formatConfigError(e));
   const modelErrors = validateModel(model);
   for (const e of modelErrors) {

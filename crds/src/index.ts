@@ -21,6 +21,8 @@ export type {
   IngressClassObject,
   IngressObject,
   NodeObject,
+  NetworkPolicyObject,
+  MeshPolicyObject,
   Origin,
 } from './resources.js';
 export { formatFieldPath, joinFieldPath } from './issues.js';
@@ -36,3 +38,7 @@ export * from './gateway-api/index.js';
 export * from './ingress.js';
 export { nodeSchema, NODE_API_VERSION, NODE_KIND, NODE_DEFAULT_WIREGUARD_PORT, cidrErrors, wireGuardKeyErrors } from './node.js';
 export type { NodeSpec, NodeStatus, NodeDoc } from './node.js';
+export { networkPolicySchema, NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND, MTLS_ANNOTATION, MTLS_ANNOTATION_VALUES, labelSelectorMatches } from './networkpolicy.js';
+export type { LabelSelector, NetworkPolicySpec } from './networkpolicy.js';
+export { meshPolicySchema, MESH_POLICY_API_VERSION, MESH_POLICY_KIND, MESH_POLICY_AUTH_MODES } from './meshpolicy.js';
+export type { MeshPolicySpec, EndpointSelector } from './meshpolicy.js';

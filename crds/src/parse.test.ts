@@ -60,6 +60,8 @@ describe('parseObject', () => {
       'networking.k8s.io/v1/Ingress',
       'nodemesh.io/v1alpha1/Node',
       'v1/Namespace',
+      'networking.k8s.io/v1/NetworkPolicy',
+      'nodemesh.io/v1alpha1/MeshPolicy',
     ]);
   });
 

@@ -20,6 +20,8 @@ import { SECRET_API_VERSION, SECRET_KIND, secretSchema } from './secret.js';
 import { INGRESS_API_VERSION, INGRESS_CLASS_KIND, INGRESS_KIND, ingressClassSchema, ingressSchema } from './ingress.js';
 import { NODE_API_VERSION, NODE_KIND, nodeSchema } from './node.js';
 import { NAMESPACE_API_VERSION, NAMESPACE_KIND, namespaceSchema } from './namespace.js';
+import { NETWORK_POLICY_API_VERSION, NETWORK_POLICY_KIND, networkPolicySchema } from './networkpolicy.js';
+import { MESH_POLICY_API_VERSION, MESH_POLICY_KIND, meshPolicySchema } from './meshpolicy.js';
 
 type Bare<T> = T extends unknown ? Omit<T, 'origin'> : never;
 type BareObject = Bare<KubeObject>;
@@ -44,6 +46,8 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   [`${INGRESS_API_VERSION}/${INGRESS_KIND}`, (doc: unknown) => ingressSchema.safeParse(doc, { error: kubeErrorMap })],
   [`${NODE_API_VERSION}/${NODE_KIND}`, (doc: unknown) => nodeSchema.safeParse(doc, { error: kubeErrorMap })],
   [`${NAMESPACE_API_VERSION}/${NAMESPACE_KIND}`, (doc: unknown) => namespaceSchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${NETWORK_POLICY_API_VERSION}/${NETWORK_POLICY_KIND}`, (doc: unknown) => networkPolicySchema.safeParse(doc, { error: kubeErrorMap })],
+  [`${MESH_POLICY_API_VERSION}/${MESH_POLICY_KIND}`, (doc: unknown) => meshPolicySchema.safeParse(doc, { error: kubeErrorMap })],
 ]);
 
 // Kinds without a namespace: their identity (and errors) carry namespace ''.

@@ -15,6 +15,8 @@ import type { secretSchema } from './secret.js';
 import type { namespaceSchema } from './namespace.js';
 import type { ingressClassSchema, ingressSchema } from './ingress.js';
 import type { nodeSchema } from './node.js';
+import type { networkPolicySchema } from './networkpolicy.js';
+import type { meshPolicySchema } from './meshpolicy.js';
 
 /**
  * Where a parsed object came from. Kept on the object itself (not a side
@@ -44,6 +46,8 @@ export type IngressObject = z.output<typeof ingressSchema> & Origin;
 /** nodemesh Node: published by each node's encryption agent (encryption/). */
 export type NodeObject = z.output<typeof nodeSchema> & Origin;
 export type NamespaceObject = z.output<typeof namespaceSchema> & Origin;
+export type NetworkPolicyObject = z.output<typeof networkPolicySchema> & Origin;
+export type MeshPolicyObject = z.output<typeof meshPolicySchema> & Origin;
 
 export type KubeObject =
   | ServiceObject
@@ -61,7 +65,9 @@ export type KubeObject =
   | IngressClassObject
   | IngressObject
   | NodeObject
-  | NamespaceObject;
+  | NamespaceObject
+  | NetworkPolicyObject
+  | MeshPolicyObject;
 
 export interface Resources {
   services: ServiceObject[];
@@ -83,10 +89,14 @@ export interface Resources {
   nodes: NodeObject[];
   /** Namespaces, for their labels (Gateway listeners select route namespaces by label). */
   namespaces: NamespaceObject[];
+  /** Read for the nodemesh.io/mtls annotation only (auth policies); allow/deny is the CNI's. */
+  networkPolicies: NetworkPolicyObject[];
+  /** nodemesh MeshPolicies (auth policies). */
+  meshPolicies: MeshPolicyObject[];
 }
 
 export function emptyResources(): Resources {
-  return { services: [], endpointSlices: [], workloads: [], secrets: [], gatewayClasses: [], gateways: [], httpRoutes: [], grpcRoutes: [], referenceGrants: [], tlsRoutes: [], tcpRoutes: [], udpRoutes: [], ingressClasses: [], ingresses: [], nodes: [], namespaces: [] };
+  return { services: [], endpointSlices: [], workloads: [], secrets: [], gatewayClasses: [], gateways: [], httpRoutes: [], grpcRoutes: [], referenceGrants: [], tlsRoutes: [], tcpRoutes: [], udpRoutes: [], ingressClasses: [], ingresses: [], nodes: [], namespaces: [], networkPolicies: [], meshPolicies: [] };
 }
 
 /** Appends an object to the Resources field of its kind. */
@@ -139,6 +149,12 @@ export function addToResources(resources: Resources, object: KubeObject): void {
       break;
     case 'Namespace':
       resources.namespaces.push(object);
+      break;
+    case 'NetworkPolicy':
+      resources.networkPolicies.push(object);
+      break;
+    case 'MeshPolicy':
+      resources.meshPolicies.push(object);
       break;
     default: {
       // A new kind in KubeObject must get its Resources field here.

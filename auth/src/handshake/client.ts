@@ -16,6 +16,8 @@ import { contextFor, presentedNotAfter, TLS_VERSION } from './tls-context.js';
 export interface NodeAddress {
   host: string;
   port: number;
+  /** Source address to connect from: this node's own address, which the responder's agent checks. */
+  localAddress?: string;
 }
 
 export interface InitiateOptions {
@@ -77,6 +79,7 @@ function run(o: InitiateOptions): Promise<Partial_> {
     const socket = tls.connect({
       host: o.address.host,
       port: o.address.port,
+      ...(o.address.localAddress !== undefined ? { localAddress: o.address.localAddress } : {}),
       servername: sniForSpiffeId(o.remoteIdentity),
       secureContext: contextFor(svid),
       ...TLS_VERSION,

@@ -6,6 +6,7 @@
 // policies); the xDS translator reads only this shape, never user resources.
 import type { GatewayIR } from './gateway.js';
 import type { MeshRouteIR } from './mesh-routes.js';
+import type { AuthRequirementIR } from './auth-policies.js';
 
 /** What speaks on a service port; decides HTTP-aware vs plain TCP handling. */
 export type AppProtocol = 'http' | 'http2' | 'grpc' | 'tcp' | 'tls' | 'udp';
@@ -79,6 +80,8 @@ export interface MeshModel {
   gateways?: GatewayIR[];
   /** East-west routes per Service port (GAMMA); sorted by namespace, service, port. Absent: none. */
   meshRoutes?: MeshRouteIR[];
+  /** Which flows must be mutually authenticated (auth-policies.ts); sorted by destination. Absent: none. */
+  authPolicies?: AuthRequirementIR[];
 }
 
 /** A model error: `path` is a dotted/bracketed path into MeshModel. */

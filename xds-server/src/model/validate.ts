@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { resolveBindConflicts } from './gateway-binds.js';
 import { validateMeshRoutes } from './mesh-routes.js';
+import { validateAuthPolicies } from './auth-policies.js';
 import type { MeshModel, ModelError, Service } from './types.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -59,6 +60,7 @@ export function validateModel(model: MeshModel): ModelError[] {
   }
   errors.push(...validateMeshRoutes(model));
   errors.push(...validateGateways(model));
+  errors.push(...validateAuthPolicies(model));
   return errors;
 }
 

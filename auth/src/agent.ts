@@ -1,0 +1,294 @@
+// The node auth agent (`nodemesh auth agent`): one per node. It
+// - reads the configuration directory (FileProvider → Kubernetes translator →
+//   auth translator), so it knows which identities run on this node (endpoints
+//   and Workloads whose node is this node), where every node's auth service is
+//   (Node objects), and which flows policy requires to authenticate;
+// - issues SVIDs for the local identities with the embedded provider, from a
+//   bring-your-own CA directory or an in-memory root (single node only: no
+//   other node can trust it), keys 0600 under <state dir>/svids;
+// - runs the handshake responder (AuthServer) and the initiator side
+//   (AuthManager), admitting initiators only when the model places their
+//   identity on the node they claim, connecting from that node's address;
+// - serves /status (what `nodemesh auth status` prints) and /metrics.
+// Until the BPF datapath exists nothing asks it to authenticate a flow by
+// itself: authenticate() is the entry point the datapath's ring buffer (or the
+// auth gate) will call.
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import client from 'prom-client';
+import { formatConfigError } from '../../crds/src/errors.js';
+import type { Resources } from '../../crds/src/resources.js';
+import type { Logger } from '../../xds-server/src/log.js';
+import type { AuthRequirementIR } from '../../xds-server/src/model/auth-policies.js';
+import { FileProvider, type ProviderState } from '../../xds-server/src/provider/file/index.js';
+import { translateAuthPolicies } from '../../xds-server/src/translate/auth/translate.js';
+import { translateResources } from '../../xds-server/src/translate/kubernetes/translate.js';
+import { InMemoryAuthMap } from './authmap/memory.js';
+import type { AuthEntry } from './authmap/types.js';
+import { X509Authority } from './certs/authority.js';
+import { EmbeddedCertificateProvider } from './certs/embedded.js';
+import { TrustStore } from './certs/trust.js';
+import type { NodeAddress } from './handshake/client.js';
+import { AuthServer, type ResponderOutcome } from './handshake/server.js';
+import { AuthManager, type AuthDecision } from './manager.js';
+import { AuthMetrics } from './metrics.js';
+import { authorizePeer, computePlacement, identitiesOnNode, type Placement } from './placement.js';
+import type { AuthFailureReason } from './reasons.js';
+
+/** Cilium's mutual-auth port; the default for nodes without the nodemesh.io/auth-port annotation. */
+export const DEFAULT_AUTH_PORT = 4250;
+
+export interface AuthAgentOptions {
+  nodeName: string;
+  configDir: string;
+  /** SVID keys and certificates go to <stateDir>/svids (0700 directory, 0600 keys). */
+  stateDir: string;
+  trustDomain: string;
+  clusterDomain?: string;
+  /** Bring-your-own CA: tls.crt, tls.key and (for an intermediate) ca.crt, as cert-manager writes them. */
+  caDir?: string;
+  /** Where the handshake responder listens; default this node's address (its Node object) and its auth port. */
+  listenHost?: string;
+  listenPort?: number;
+  /** Auth port of nodes without the annotation; default 4250. */
+  defaultAuthPort?: number;
+  /** host:port of /status and /metrics; bind it to localhost. */
+  adminAddress: string;
+  logger: Logger;
+  svidTtlMs?: number;
+  /** FileProvider tuning (tests poll fast). */
+  pollIntervalMs?: number;
+  providerMode?: 'watch' | 'poll';
+}
+
+export interface AuthAgentStatus {
+  node: string;
+  trustDomain: string;
+  listen: string;
+  generation: number;
+  identities: string[];
+  nodes: Record<string, { address: string; authPort: number }>;
+  entries: (AuthEntry & { expiresIn: string })[];
+  pending: string[];
+  failures: { initiator: Partial<Record<AuthFailureReason, number>>; responder: Partial<Record<AuthFailureReason, number>> };
+  handshakes: { responderOk: number; responderFailed: number };
+  /** Auth requirements whose destination runs on this node. */
+  requirements: AuthRequirementIR[];
+  configErrors: string[];
+}
+
+export class AuthAgent {
+  readonly #o: AuthAgentOptions;
+  readonly registry = new client.Registry();
+  readonly #metrics = new AuthMetrics(this.registry);
+  readonly #authMap = new InMemoryAuthMap();
+  #trust!: TrustStore;
+  #provider!: EmbeddedCertificateProvider;
+  #server!: AuthServer;
+  #manager!: AuthManager;
+  #files!: FileProvider;
+  #admin: Server | undefined;
+  #placement: Placement = { nodesByIdentity: new Map(), byAddress: new Map(), nodes: new Map() };
+  #requirements: AuthRequirementIR[] = [];
+  #configErrors: string[] = [];
+  #generation = 0;
+  #applying: Promise<void> = Promise.resolve();
+  readonly #responderFailures = new Map<AuthFailureReason, number>();
+  #listen = '';
+  #adminBound = '';
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(o: AuthAgentOptions) {
+    this.#o = o;
+  }
+
+  /** host:port the handshake responder listens on. */
+  get listenAddress(): string {
+    return this.#listen;
+  }
+
+  get adminAddress(): string {
+    return this.#adminBound;
+  }
+
+  /** Configuration generations applied so far (tests wait on it). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    const authority = o.caDir
+      ? await X509Authority.fromFiles({ trustDomain: o.trustDomain, certFile: join(o.caDir, 'tls.crt'), keyFile: join(o.caDir, 'tls.key'), caFile: await existing(join(o.caDir, 'ca.crt')), logger: o.logger })
+      : await X509Authority.createEmbedded({ trustDomain: o.trustDomain });
+    if (!o.caDir) o.logger.warn('auth agent: no --ca-dir, using an in-memory root: no other node trusts it, and it changes on every restart', { node: o.nodeName });
+    this.#trust = new TrustStore(o.trustDomain);
+    this.#trust.setBundle(o.trustDomain, authority.bundlePem);
+    this.#provider = new EmbeddedCertificateProvider({
+      authority,
+      trust: this.#trust,
+      logger: o.logger,
+      keyDir: join(o.stateDir, 'svids'),
+      ...(o.svidTtlMs !== undefined ? { ttlMs: o.svidTtlMs } : {}),
+      onRotation: (result) => this.#metrics.rotations.inc({ result }),
+    });
+    const common = { nodeName: o.nodeName, provider: this.#provider, trust: this.#trust, authMap: this.#authMap, logger: o.logger, metrics: this.#metrics };
+    this.#server = new AuthServer({ ...common, authorizePeer: (p) => authorizePeer(this.#placement, p) });
+    this.#server.onOutcome = (out: ResponderOutcome) => {
+      if (!out.ok && out.reason) this.#responderFailures.set(out.reason, (this.#responderFailures.get(out.reason) ?? 0) + 1);
+    };
+    this.#manager = new AuthManager({ ...common, resolveNode: (n) => this.#resolveNode(n) });
+
+    this.#files = new FileProvider({
+      dir: o.configDir,
+      logger: (fields) => o.logger.debug('file provider', fields),
+      ...(o.providerMode ? { mode: o.providerMode } : {}),
+      ...(o.pollIntervalMs !== undefined ? { pollIntervalMs: o.pollIntervalMs, debounceMs: Math.min(100, o.pollIntervalMs) } : {}),
+    });
+    await this.#files.start();
+    await this.#apply(this.#files.current());
+    this.#unsubscribe = this.#files.onChange((s) => void this.#apply(s));
+
+    const own = this.#placement.nodes.get(o.nodeName);
+    const host = o.listenHost ?? own?.address ?? '0.0.0.0';
+    const port = o.listenPort ?? own?.authPort ?? o.defaultAuthPort ?? DEFAULT_AUTH_PORT;
+    const bound = await this.#server.listen(port, host);
+    this.#listen = `${bound.address}:${bound.port}`;
+    this.#manager.start();
+    this.#adminBound = await this.#startAdmin(o.adminAddress);
+    o.logger.info('auth agent running', { node: o.nodeName, listen: this.#listen, admin: this.#adminBound, identities: this.#provider.identities().length });
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#files?.stop();
+    await this.#applying;
+    await this.#manager?.stop();
+    await this.#server?.close();
+    await this.#provider?.close();
+    if (this.#admin) await new Promise<void>((r) => this.#admin!.close(() => r()));
+  }
+
+  /** Resolves once configuration changes seen so far are applied. */
+  async settled(): Promise<void> {
+    await this.#applying;
+  }
+
+  /** "May this flow open?": the entry point of the datapath (not built yet) and of tests. */
+  authenticate(flow: { localIdentity: string; remoteIdentity: string; remoteNode: string }): Promise<AuthDecision> {
+    return this.#manager.authenticate(flow);
+  }
+
+  /** As authenticate(), with the remote identity and node found from the destination address in the model. */
+  async authenticateTo(flow: { localIdentity: string; destinationAddress: string }): Promise<AuthDecision> {
+    const dest = this.#placement.byAddress.get(flow.destinationAddress);
+    if (!dest) return { allowed: false, reason: 'unknown_node', by: 'local', detail: `no workload with address ${flow.destinationAddress} in the mesh model` };
+    return this.authenticate({ localIdentity: flow.localIdentity, remoteIdentity: dest.identity, remoteNode: dest.node });
+  }
+
+  async status(): Promise<AuthAgentStatus> {
+    const s = await this.#manager.status();
+    const now = Date.now();
+    const local = new Set(this.#provider.identities());
+    return {
+      node: this.#o.nodeName,
+      trustDomain: this.#o.trustDomain,
+      listen: this.#listen,
+      generation: this.#generation,
+      identities: [...local].sort(),
+      nodes: Object.fromEntries([...this.#placement.nodes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, i]) => [n, { ...i }])),
+      entries: s.entries.map((e) => ({ ...e, expiresIn: `${Math.max(0, Math.round((e.expiresAt - now) / 1000))}s` })),
+      pending: s.pending,
+      failures: { initiator: s.failures, responder: Object.fromEntries(this.#responderFailures) },
+      handshakes: { responderOk: this.#server.stats.ok, responderFailed: this.#server.stats.failed },
+      requirements: this.#requirements.filter((r) => r.destination.node === this.#o.nodeName),
+      configErrors: this.#configErrors,
+    };
+  }
+
+  #resolveNode(node: string): NodeAddress | undefined {
+    const n = this.#placement.nodes.get(node);
+    if (!n) return undefined;
+    const own = this.#placement.nodes.get(this.#o.nodeName);
+    // Connect from this node's own address: the responder checks it against our Node object.
+    return { host: n.address, port: n.authPort, ...(own ? { localAddress: own.address } : {}) };
+  }
+
+  #apply(state: ProviderState): Promise<void> {
+    this.#applying = this.#applying.then(() => this.#applyNow(state.resources, state.errors.map(formatConfigError))).catch((err: unknown) => {
+      this.#o.logger.error('auth agent: applying configuration failed', { error: err instanceof Error ? err.message : String(err) });
+    });
+    return this.#applying;
+  }
+
+  async #applyNow(resources: Resources, providerErrors: string[]): Promise<void> {
+    const o = this.#o;
+    const { model, errors } = translateResources(resources, { trustDomain: o.trustDomain, clusterDomain: o.clusterDomain ?? 'cluster.local' });
+    const auth = translateAuthPolicies(resources, model);
+    const { placement, problems } = computePlacement(resources, model, o.defaultAuthPort ?? DEFAULT_AUTH_PORT);
+    this.#placement = placement;
+    this.#requirements = auth.authPolicies;
+    this.#configErrors = [...providerErrors, ...[...errors, ...auth.errors].map(formatConfigError), ...problems];
+    for (const p of problems) o.logger.warn('auth agent: configuration problem', { problem: p });
+    const want = new Set(identitiesOnNode(placement, o.nodeName));
+    const have = new Set(this.#provider.identities());
+    for (const id of have) if (!want.has(id)) this.#provider.removeIdentity(id);
+    const added = [...want].filter((id) => !have.has(id));
+    const results = await Promise.allSettled(added.map((id) => this.#provider.addIdentity(id)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') o.logger.error('auth agent: issuing an SVID failed', { identity: added[i], error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+    });
+    this.#generation++;
+    o.logger.info('auth agent: configuration applied', { generation: this.#generation, identities: want.size, added: added.length, removed: [...have].filter((id) => !want.has(id)).length, requirements: auth.authPolicies.length });
+  }
+
+  async #startAdmin(address: string): Promise<string> {
+    const i = address.lastIndexOf(':');
+    const host = address.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
+    const port = Number(address.slice(i + 1));
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://admin');
+      const fail = (code: number, error: string) => {
+        res.writeHead(code, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify({ error })}\n`);
+      };
+      if (req.method !== 'GET') return fail(405, 'GET only');
+      if (url.pathname === '/status') {
+        void this.status().then(
+          (s) => {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(`${JSON.stringify(s, null, 2)}\n`);
+          },
+          (err: Error) => fail(500, err.message),
+        );
+        return;
+      }
+      if (url.pathname === '/metrics') {
+        void this.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': this.registry.contentType });
+            res.end(text);
+          },
+          (err: Error) => fail(500, err.message),
+        );
+        return;
+      }
+      fail(404, 'not found; paths: /status, /metrics');
+    });
+    server.listen(port, host);
+    await once(server, 'listening');
+    this.#admin = server;
+    const a = server.address() as AddressInfo;
+    return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+}
+
+async function existing(path: string): Promise<string | undefined> {
+  const { access } = await import('node:fs/promises');
+  return access(path).then(
+    () => path,
+    () => undefined,
+  );
+}

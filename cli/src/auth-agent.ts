@@ -1,0 +1,51 @@
+// `nodemesh auth agent`: runs this node's auth agent (SVIDs for the node's
+// workloads, the handshake service, the auth manager, /status and /metrics)
+// until SIGINT/SIGTERM.
+import { AuthAgent, DEFAULT_AUTH_PORT } from '../../auth/src/agent.js';
+import { createLogger, type LogLevel } from '../../xds-server/src/log.js';
+
+export interface AuthAgentFlags {
+  node: string;
+  config: string;
+  stateDir: string;
+  trustDomain: string;
+  clusterDomain: string;
+  caDir?: string;
+  listen?: string;
+  authPort: string;
+  admin: string;
+  svidTtlS?: string;
+  logLevel: LogLevel;
+}
+
+export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
+  const logger = createLogger({ level: flags.logLevel });
+  let listenHost: string | undefined;
+  let listenPort: number | undefined;
+  if (flags.listen) {
+    const i = flags.listen.lastIndexOf(':');
+    listenHost = flags.listen.slice(0, i).replace(/^\[|\]$/g, '') || undefined;
+    listenPort = Number(flags.listen.slice(i + 1));
+  }
+  const agent = new AuthAgent({
+    nodeName: flags.node,
+    configDir: flags.config,
+    stateDir: flags.stateDir,
+    trustDomain: flags.trustDomain,
+    clusterDomain: flags.clusterDomain,
+    ...(flags.caDir ? { caDir: flags.caDir } : {}),
+    ...(listenHost !== undefined ? { listenHost } : {}),
+    ...(listenPort !== undefined ? { listenPort } : {}),
+    defaultAuthPort: Number(flags.authPort || DEFAULT_AUTH_PORT),
+    adminAddress: flags.admin,
+    ...(flags.svidTtlS ? { svidTtlMs: Number(flags.svidTtlS) * 1000 } : {}),
+    logger,
+  });
+  await agent.start();
+  const stop = async () => {
+    await agent.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}

@@ -1,0 +1,94 @@
+// Golden tests: testdata/translate/auth/<case>.in.yaml (loaded through the
+// file provider's parse path) → the Kubernetes translator's model → the auth
+// translator → <case>.out.yaml with authPolicies and every error, formatted.
+// UPDATE_GOLDEN=1 rewrites the goldens.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { formatConfigError } from '../../../../crds/src/errors.js';
+import type { Resources } from '../../../../crds/src/resources.js';
+import { authModeFor } from '../../model/auth-policies.js';
+import { validateModel } from '../../model/validate.js';
+import { assertGolden, pruneGoldens, toYaml } from '../../testing/golden.js';
+import { goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
+import { translateResources } from '../kubernetes/translate.js';
+import { translateAuthPolicies } from './translate.js';
+
+const dir = fileURLToPath(new URL('../../../testdata/translate/auth/', import.meta.url));
+const OPTS = { trustDomain: 'mesh.example', clusterDomain: 'cluster.local' };
+const cases = goldenCases(dir);
+
+function run(resources: Resources) {
+  const { model } = translateResources(resources, OPTS);
+  const r = translateAuthPolicies(resources, model);
+  return { model: { ...model, authPolicies: r.authPolicies }, errors: r.errors };
+}
+
+describe('translateAuthPolicies goldens', () => {
+  it('has the required cases', () => {
+    for (const c of ['networkpolicy-required', 'meshpolicy', 'overlapping-required-wins', 'invalid-annotation', 'selector-matches-nothing']) assert.ok(cases.includes(c), `missing case ${c}`);
+  });
+  const written = new Set<string>();
+  for (const name of cases) {
+    it(name, () => {
+      const loaded = loadGoldenInput(dir, name);
+      const { model, errors } = run(loaded.resources);
+      assert.deepEqual(validateModel(model), []);
+      const out = join(dir, `${name}.out.yaml`);
+      written.add(out);
+      assertGolden(out, toYaml({ authPolicies: model.authPolicies, errors: [...loaded.errors, ...errors.map(formatConfigError)] }));
+    });
+  }
+  it('prunes goldens of removed cases (UPDATE_GOLDEN=1 only)', () => {
+    pruneGoldens(dir, (f) => f.endsWith('.out.yaml'), written);
+  });
+});
+
+describe('translateAuthPolicies', () => {
+  it('does not depend on the order of its input', () => {
+    for (const name of cases) {
+      const { resources } = loadGoldenInput(dir, name);
+      const reversed: Resources = {
+        ...resources,
+        networkPolicies: [...resources.networkPolicies].reverse(),
+        meshPolicies: [...resources.meshPolicies].reverse(),
+        workloads: [...resources.workloads].reverse(),
+        services: [...resources.services].reverse(),
+      };
+      assert.deepEqual(run(reversed), run(resources), name);
+    }
+  });
+
+  it('required wins per flow, also where port sets only overlap', () => {
+    const { model } = run(loadGoldenInput(dir, 'overlapping-required-wins').resources);
+    const entries = model.authPolicies ?? [];
+    const web = 'spiffe://mesh.example/ns/shop/sa/web';
+    // MeshPolicy disables auth on every port of 10.0.0.20; the NetworkPolicy requires it on TCP 9080 from web.
+    assert.equal(authModeFor(entries, { sourceIdentity: web, destinationAddress: '10.0.0.20', port: 9080, protocol: 'TCP' }), 'required');
+    assert.equal(authModeFor(entries, { sourceIdentity: web, destinationAddress: '10.0.0.20', port: 9081, protocol: 'TCP' }), 'disabled');
+    assert.equal(authModeFor(entries, { sourceIdentity: 'spiffe://mesh.example/ns/shop/sa/other', destinationAddress: '10.0.0.20', port: 9080, protocol: 'TCP' }), 'disabled');
+    assert.equal(authModeFor(entries, { sourceIdentity: web, destinationAddress: '10.9.9.9', port: 9080, protocol: 'TCP' }), undefined);
+  });
+
+  it('validateModel reports broken entries', () => {
+    const errors = validateModel({
+      trustDomain: 'td',
+      clusterDomain: 'cluster.local',
+      services: [],
+      authPolicies: [
+        {
+          destination: { namespace: 'a', identity: 'not-spiffe', address: 'x', node: '' },
+          ports: [{ protocol: 'TCP', port: 70000 }, { protocol: 'TCP', port: 10, endPort: 5 }],
+          sources: { any: false, identities: [], ipBlocks: [] },
+          mode: 'required',
+          policies: [],
+        },
+      ],
+    });
+    assert.deepEqual(
+      errors.map((e) => e.path),
+      ['authPolicies[0].destination.identity', 'authPolicies[0].destination.address', 'authPolicies[0].policies', 'authPolicies[0].ports[0].port', 'authPolicies[0].ports[1].endPort', 'authPolicies[0].sources'],
+    );
+  });
+});
