@@ -11,10 +11,10 @@
 //   links/<program>_cg<id>     cgroup links (id: the cgroup's id = inode)
 //   links/nm_sk_msg            the sk_msg link on maps/nm_sockhash
 import { existsSync, mkdirSync, openSync, closeSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BpfError, check, closeFd, lastErrno, libbpf, resetLog, takeLog, type Handle } from './libbpf.js';
 import { BpfMap } from './maps.js';
-import { DEFAULT_OBJECTS_DIR, DEFAULT_PIN_ROOT, OBJECTS, preflight } from './preflight.js';
+import { BPFFS, DEFAULT_OBJECTS_DIR, DEFAULT_PIN_ROOT, OBJECTS, preflight } from './preflight.js';
 import {
   CGROUP_ROLE,
   CIDR4_KEY,
@@ -176,7 +176,11 @@ function attachLink(progFd: number, targetFd: number, attachType: number, pin: s
  * detached; sockets in the sockhash fall back to the normal TCP path.
  */
 export function detach(pinRoot = DEFAULT_PIN_ROOT): void {
-  if (existsSync(pinRoot)) rmSync(pinRoot, { recursive: true, force: true });
+  // A recursive removal of whatever path a user typed would be a disaster:
+  // only a directory below the bpffs mount point is ever removed.
+  const root = resolve(pinRoot);
+  if (!root.startsWith(`${BPFFS}/`)) throw new Error(`refusing to detach ${JSON.stringify(pinRoot)}: a pin root must be a directory under ${BPFFS}/`);
+  if (existsSync(root)) rmSync(root, { recursive: true, force: true });
 }
 
 /** The pinned maps of a steering instance: what the agent writes and `nodemesh bpf status` reads. */
