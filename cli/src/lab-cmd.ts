@@ -3,15 +3,43 @@
 // namespaces joined by veth, each with a cgroup v2 subtree; the workloads of
 // the configuration directory run as processes with their address in their
 // node (one cgroup each, under the node's mesh cgroup); per node an
-// xds-server, a node proxy (embedded engine) and the BPF steering agent.
+// xds-server, a node proxy (embedded engine), the BPF steering agent and
+// (unless --no-encryption) the encryption agent, which puts the traffic
+// between the nodes' workloads into WireGuard (wireguard-go here).
+//
+// Encryption: each node's pod CIDRs are the /24s of its workload addresses
+// (10.244.1.0/24 on node-a, 10.244.2.0/24 on node-b for examples/; the
+// kube-controller-manager default node CIDR size, and what the examples'
+// 10.244.<node>.x addresses mean); a /24 that two nodes' workloads share is
+// split into their /32s, so no CIDR covers another node's workload. A
+// loopback workload address (127.x, which could never leave its node: the
+// checkout versions of examples/) moves into its node's /24 — the servers
+// read a rewritten copy of the configuration, examples/ stays as it is (see
+// lab-config.ts) — so every endpoint is reachable from every node. A node
+// without a /24 gets 10.254.<i>.0/24 (and, without any workload, the address
+// .1 of it), so that what it sends into the tunnel has a source its peers
+// accept (WireGuard checks inner sources against AllowedIPs). The workloads' addresses are on
+// the node's loopback, which the kernel searches first for a source address
+// when a route (the tunnel's) names a device without one: the node proxy's
+// connections to remote endpoints leave from a pod address, as a pod's would.
+// The Node objects are shared in <state-dir>/<name>/nodes, the underlay is
+// the veth link (endpoint: the node's address on its first link). The
+// plain /32 routes over the veth are NOT installed with encryption on: the
+// agents' tunnel routes (metric 10) are the only way to the other nodes'
+// pod CIDRs, so a missing tunnel shows as unreachable, never as clear text
+// (unlike e2e/lab/encryption-lab.ts, which models a CNI's native routes
+// underneath). WireGuard interfaces are nmc<hash of the lab name><node
+// index>: wireguard-go's control sockets (/var/run/wireguard) are shared by
+// every namespace, and `down` finds them from the lab name alone.
 //
 // Everything is named `nmlab-cli-<name>[-<node>]` (netns, cgroup, pins) and
 // recorded in a state file, so `status` and `down` work from another process
 // and `down` — also run first by `up` — removes a crashed earlier `up`'s
 // leftovers even without the state file. The names never match the
 // per-process `nmlab-<pid>-` labs the e2e tests clean up.
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
@@ -19,15 +47,22 @@ import { removeCgroupTree } from '../../bpf/sockmap/src/cgroups.js';
 import { detach } from '../../bpf/sockmap/src/loader.js';
 import { objectsMissing } from '../../bpf/sockmap/src/preflight.js';
 import { steeringStatus } from '../../bpf/sockmap/src/status.js';
+import { run, type Run } from '../../encryption/src/exec.js';
+import { encryptionStatus, type EncryptionStatus } from '../../encryption/src/status.js';
 import { cgroup2Root, Lab, labUnavailable, type LabNode } from '../../e2e/lab/lab.js';
 import { NODEMESH } from '../../e2e/lab/mesh.js';
 import { loadDirectory } from '../../xds-server/src/provider/file/index.js';
 import { translateResources } from '../../xds-server/src/translate/kubernetes/index.js';
 import { startEchoBackend } from './echo.js';
+import { moveKey, runConfigSync, syncLabConfig, type AddressMoves } from './lab-config.js';
 
 const BPFFS = '/sys/fs/bpf';
 const CAPTURE = '127.0.0.1:15001';
 const PROXY_ADMIN = '127.0.0.1:15000';
+export const LAB_WG_PORT = 51871;
+/** A lab workload's node, in its environment: its HTTP answers carry it as the x-nodemesh-lab-node header. */
+export const LAB_NODE_ENV = 'NODEMESH_LAB_NODE';
+const WG_UAPI = '/var/run/wireguard';
 
 export interface LabFlags {
   name: string;
@@ -35,7 +70,7 @@ export interface LabFlags {
 }
 
 interface ProcessState {
-  role: 'xds-server' | 'node-proxy' | 'bpf-agent' | 'workload';
+  role: 'xds-server' | 'node-proxy' | 'bpf-agent' | 'encryption-agent' | 'config-sync' | 'workload';
   node: string;
   name: string;
   pid: number;
@@ -46,7 +81,10 @@ interface ProcessState {
 interface WorkloadState {
   name: string;
   node: string;
+  /** Where it listens in the lab. */
   address: string;
+  /** Its address in the user's configuration, when the lab moved it (a loopback address; see lab-config.ts). */
+  configAddress?: string;
   listen: string[];
 }
 
@@ -54,18 +92,37 @@ export interface LabState {
   name: string;
   prefix: string;
   phase: 'starting' | 'up';
+  /** The user's configuration directory. */
   config: string;
+  /** What the xds-servers and BPF agents read: the rewritten copy of `config` (lab-config.ts). */
+  servedConfig?: string;
+  /** "<node> <config address>" → lab address. */
+  addressMoves?: AddressMoves;
   dir: string;
   cgroup: string;
   pinRoot: string;
-  nodes: { name: string; netns: string; cgroup: string; pinRoot: string; addresses: string[]; accessLog: string }[];
+  nodes: {
+    name: string;
+    netns: string;
+    cgroup: string;
+    pinRoot: string;
+    addresses: string[];
+    accessLog: string;
+    /** With encryption: the agent's pod CIDRs, tunnel endpoint, interface and state directory. */
+    encryption?: { podCIDRs: string[]; endpoint: string; ifname: string; stateDir: string };
+  }[];
+  /** The shared directory of Node objects (encryption on), else absent. */
+  encryptionNodes?: string;
   links: { a: string; b: string; addressA: string; addressB: string }[];
-  services: { name: string; vips: string[]; ports: number[] }[];
+  /** protocols: per port (same order), how the lab's workloads answer on it. */
+  services: { name: string; vips: string[]; ports: number[]; protocols?: ('http' | 'grpc' | 'tcp')[] }[];
   workloads: WorkloadState[];
   processes: ProcessState[];
 }
 
 const prefixOf = (name: string) => `nmlab-cli-${name}`;
+/** WireGuard interface names of lab `name`: nmc + 6 hex of its hash + the node's index (at most 15 characters). */
+export const wgPrefixOf = (name: string) => `nmc${createHash('sha256').update(name).digest('hex').slice(0, 6)}`;
 const stateFile = (flags: LabFlags) => join(resolve(flags.stateDir), `${flags.name}.json`);
 const labDir = (flags: LabFlags) => join(resolve(flags.stateDir), flags.name);
 
@@ -121,6 +178,10 @@ export function removeLab(flags: LabFlags): string[] {
   const killed = (state?.processes ?? []).map((p) => p.pid);
   const deadline = Date.now() + 10_000;
   while (killed.some(alive) && Date.now() < deadline) sleepSync(20);
+  // WireGuard next, with the agents gone (nothing recreates them): deleting
+  // the interface makes its wireguard-go daemon exit and remove its control
+  // socket; a deleted namespace would not end it.
+  removed.push(...removeWireGuard(prefix, wgPrefixOf(flags.name)));
   const cgRoot = cgroup2Root();
   const cg = cgRoot && join(cgRoot, prefix);
   if (cg && existsSync(cg)) {
@@ -148,6 +209,94 @@ export function removeLab(flags: LabFlags): string[] {
       removed.push(`file ${f}`);
     }
   return removed;
+}
+
+/** wireguard-go daemons serving interface `ifname` (their command line is `wireguard-go <ifname>`). */
+function wireguardGoPids(ifPrefix: string): { pid: number; ifname: string }[] {
+  const found: { pid: number; ifname: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const ifname = argv.find((a) => a.startsWith(ifPrefix));
+    if (/(^|\/)wireguard-go$/.test(argv[0] ?? '') && ifname && alive(Number(d))) found.push({ pid: Number(d), ifname });
+  }
+  return found;
+}
+
+/** Deletes lab `prefix`'s WireGuard interfaces (names starting `ifPrefix`), ends their wireguard-go daemons, removes stale control sockets. */
+function removeWireGuard(prefix: string, ifPrefix: string): string[] {
+  const removed: string[] = [];
+  const netns = (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.split(' ')[0] ?? '');
+  for (const ns of netns.filter((n) => n.startsWith(`${prefix}-`))) {
+    const links = JSON.parse(spawnSync('ip', ['-n', ns, '-j', 'link', 'show'], { encoding: 'utf8' }).stdout || '[]') as { ifname: string }[];
+    for (const l of links.filter((x) => x.ifname.startsWith(ifPrefix)))
+      if (spawnSync('ip', ['-n', ns, 'link', 'del', l.ifname]).status === 0) removed.push(`wireguard interface ${l.ifname} (netns ${ns})`);
+  }
+  // The daemons exit once their TUN is gone; one that does not (or whose
+  // namespace was already deleted) is ended by its pid.
+  const deadline = Date.now() + 3_000;
+  while (wireguardGoPids(ifPrefix).length && Date.now() < deadline) sleepSync(50);
+  for (const { pid, ifname } of wireguardGoPids(ifPrefix)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      removed.push(`process wireguard-go ${ifname} (pid ${pid})`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (existsSync(WG_UAPI))
+    for (const f of readdirSync(WG_UAPI).filter((x) => x.startsWith(ifPrefix))) {
+      rmSync(join(WG_UAPI, f), { force: true });
+      removed.push(`file ${join(WG_UAPI, f)}`);
+    }
+  return removed;
+}
+
+/**
+ * Pod CIDRs per node (see the header): the /24 of each non-loopback workload
+ * address that only this node uses, the /32s of a /24 several nodes share.
+ * Loopback workload addresses move into the node's first /24 (same last
+ * octet when free; see lab-config.ts); a node without a /24 for them, or
+ * without any workload, gets 10.254.<i>.0/24 (and, without workloads, the
+ * address .1 of it to send from).
+ */
+export function labPodCIDRs(addresses: Map<string, string[]>): Map<string, { cidrs: string[]; moves: Map<string, string>; extraAddress?: string }> {
+  const slash24 = (a: string) => `${a.split('.').slice(0, 3).join('.')}.0/24`;
+  const loop = (a: string) => a.startsWith('127.');
+  const owners = new Map<string, Set<string>>();
+  const used = new Set<string>();
+  for (const [node, addrs] of addresses)
+    for (const a of addrs.filter((x) => !loop(x))) {
+      owners.set(slash24(a), (owners.get(slash24(a)) ?? new Set()).add(node));
+      used.add(a);
+    }
+  const out = new Map<string, { cidrs: string[]; moves: Map<string, string>; extraAddress?: string }>();
+  let i = 0;
+  for (const [node, addrs] of addresses) {
+    i++;
+    const cidrs = [...new Set(addrs.filter((a) => !loop(a)).map((a) => (owners.get(slash24(a))!.size === 1 ? slash24(a) : `${a}/32`)))].sort();
+    const moves = new Map<string, string>();
+    const loopbacks = [...new Set(addrs.filter(loop))];
+    let home = cidrs.find((c) => c.endsWith('/24'));
+    if (!home && (loopbacks.length || !cidrs.length)) cidrs.push((home = `10.254.${i}.0/24`));
+    const base = home?.split('.').slice(0, 3).join('.');
+    for (const a of loopbacks) {
+      const last = Number(a.split('.')[3]);
+      const candidates = [last, ...Array.from({ length: 253 }, (_, k) => k + 2)].filter((o) => o >= 2 && o <= 254);
+      const to = candidates.map((o) => `${base}.${o}`).find((x) => !used.has(x));
+      if (!to) throw new Error(`no free address in ${home} for ${a} on ${node}`);
+      used.add(to);
+      moves.set(a, to);
+    }
+    const extraAddress = addrs.length === 0 ? `${base}.1` : undefined;
+    out.set(node, { cidrs, moves, ...(extraAddress ? { extraAddress } : {}) });
+  }
+  return out;
 }
 
 interface Plan {
@@ -180,7 +329,8 @@ async function plan(config: string): Promise<Plan> {
   }
   // A multi-node lab even when the configuration names fewer nodes.
   for (const n of ['node-a', 'node-b']) if (nodes.size < 2) nodes.add(n);
-  const services = model.services.map((s) => ({ name: `${s.namespace}/${s.name}`, vips: s.vips, ports: s.ports.map((p) => p.port) }));
+  const kindOf = (p: { appProtocol?: string }) => (p.appProtocol === 'grpc' ? 'grpc' : p.appProtocol === 'http' || p.appProtocol === 'http2' ? 'http' : 'tcp') as 'http' | 'grpc' | 'tcp';
+  const services = model.services.map((s) => ({ name: `${s.namespace}/${s.name}`, vips: s.vips, ports: s.ports.map((p) => p.port), protocols: s.ports.map(kindOf) }));
   return { nodes: [...nodes].sort(), workloads: [...workloads.values()], services };
 }
 
@@ -206,9 +356,40 @@ async function allSettled(steps: Promise<void>[]): Promise<void> {
 
 const logHas = (log: string, re: RegExp) => existsSync(log) && re.test(readFileSync(log, 'utf8'));
 
-export async function runLabUp(flags: LabFlags & { config: string }): Promise<void> {
+/** Why the lab's encryption cannot run here (wg, wireguard-go or kernel WireGuard, /dev/net/tun), or undefined. */
+export function labEncryptionUnavailable(): string | undefined {
+  const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+  if (!has('wg')) return 'needs wg (Debian package wireguard-tools)';
+  if (has('wireguard-go')) return existsSync('/dev/net/tun') ? undefined : 'wireguard-go needs /dev/net/tun';
+  const ns = `nmlab-cli-probe-${process.pid}`;
+  spawnSync('ip', ['netns', 'add', ns]);
+  const kernel = spawnSync('ip', ['-n', ns, 'link', 'add', 'nmcprobe', 'type', 'wireguard']).status === 0;
+  spawnSync('ip', ['netns', 'del', ns]);
+  return kernel ? undefined : 'needs WireGuard: no kernel module and no wireguard-go (Debian package wireguard-go)';
+}
+
+/** `run` (encryption/src/exec.ts) inside a network namespace. */
+const runIn =
+  (netns: string): Run =>
+  (cmd, args, opts) =>
+    run('ip', ['netns', 'exec', netns, cmd, ...args], opts);
+
+/** Why `lab up` cannot run here (root, ip, cgroup v2, BTF, built BPF objects, WireGuard when `encrypt`), or undefined. */
+export function labUpUnavailable(encrypt: boolean): string | undefined {
+  const why = labUnavailable() ?? (existsSync('/sys/kernel/btf/vmlinux') ? undefined : 'kernel BTF is missing (/sys/kernel/btf/vmlinux)') ?? objectsMissing();
+  if (why) return why;
+  const no = encrypt ? labEncryptionUnavailable() : undefined;
+  return no && `encryption: ${no} (or --no-encryption)`;
+}
+
+export async function runLabUp(flags: LabFlags & { config: string; encryption?: boolean; check?: boolean }): Promise<void> {
   checkName(flags.name);
-  const why = labUnavailable() ?? objectsMissing();
+  const encrypt = flags.encryption !== false;
+  const why = labUpUnavailable(encrypt);
+  if (flags.check) {
+    console.log(why ?? 'the lab can run here');
+    process.exit(why ? 1 : 0);
+  }
   if (why) fail(why);
   if (!existsSync(flags.config)) fail(`--config ${flags.config} does not exist`);
   const t0 = Date.now();
@@ -241,28 +422,70 @@ export async function runLabUp(flags: LabFlags & { config: string }): Promise<vo
   save();
   try {
     const nodes = new Map<string, LabNode>();
-    for (const name of p.nodes) {
+    const podCIDRs = labPodCIDRs(new Map(p.nodes.map((name) => [name, [...new Set(p.workloads.filter((w) => w.node === name).map((w) => w.address))]])));
+    // Loopback workloads move into their node's pod CIDR; the servers read the rewritten copy of the configuration.
+    state.addressMoves = {};
+    for (const w of p.workloads) {
+      const to = podCIDRs.get(w.node)!.moves.get(w.address);
+      if (!to) continue;
+      state.addressMoves[moveKey(w.node, w.address)] = to;
+      w.configAddress = w.address;
+      w.listen = w.listen.map((l) => l.replace(`:${w.address}:`, `:${to}:`));
+      w.address = to;
+    }
+    state.servedConfig = join(dir, 'config');
+    syncLabConfig(state.config, state.servedConfig, state.addressMoves);
+    const workloadAddresses = new Map(p.nodes.map((name) => [name, [...new Set(p.workloads.filter((w) => w.node === name && !w.address.startsWith('127.')).map((w) => w.address))]]));
+    if (encrypt) {
+      state.encryptionNodes = join(dir, 'nodes');
+      mkdirSync(state.encryptionNodes, { recursive: true });
+    }
+    for (const [index, name] of p.nodes.entries()) {
       const node = lab.addNode(name);
       nodes.set(name, node);
-      const addresses = [...new Set(p.workloads.filter((w) => w.node === name && !w.address.startsWith('127.')).map((w) => w.address))];
-      node.addLocalAddresses(addresses);
+      const addresses = workloadAddresses.get(name)!;
+      const pod = podCIDRs.get(name)!;
+      // Only with encryption: the placeholder pod address a node without workloads sends from.
+      const local = encrypt && pod.extraAddress ? [...addresses, pod.extraAddress] : addresses;
+      node.addLocalAddresses(local);
       mkdirSync(join(dir, name), { recursive: true });
-      state.nodes.push({ name, netns: node.netns, cgroup: node.cgroupDir, pinRoot: join(lab.pinRoot, name), addresses, accessLog: join(dir, name, 'access.log') });
+      const enc = encrypt ? { podCIDRs: pod.cidrs, endpoint: '', ifname: `${wgPrefixOf(flags.name)}${index}`, stateDir: join(dir, name, 'encryption') } : undefined;
+      state.nodes.push({ name, netns: node.netns, cgroup: node.cgroupDir, pinRoot: join(lab.pinRoot, name), addresses, accessLog: join(dir, name, 'access.log'), ...(enc ? { encryption: enc } : {}) });
       save();
-      progress(`node ${name}: netns ${node.netns}, cgroup ${node.cgroupDir}${addresses.length ? `, workload addresses ${addresses.join(' ')}` : ''}`);
+      progress(`node ${name}: netns ${node.netns}, cgroup ${node.cgroupDir}${addresses.length ? `, workload addresses ${addresses.join(' ')}` : ''}${enc ? `, pod CIDR ${enc.podCIDRs.join(' ')}` : ''}`);
     }
-    // Every pair of nodes joined by a veth; each node routes the others' workload addresses over it.
+    // Every pair of nodes joined by a veth. Without encryption each node
+    // routes the others' workload addresses over it; with it the agents'
+    // tunnel routes do (see the header), over the veth as underlay.
     const list = [...nodes.values()];
+    const stateOf = (name: string) => state.nodes.find((n) => n.name === name)!;
     for (let i = 0; i < list.length; i++)
       for (let j = i + 1; j < list.length; j++) {
         const [a, b] = [list[i]!, list[j]!];
         const link = lab.link(a, b);
-        for (const addr of state.nodes.find((n) => n.name === b.name)!.addresses) a.exec('ip', ['route', 'add', `${addr}/32`, 'via', link.b]);
-        for (const addr of state.nodes.find((n) => n.name === a.name)!.addresses) b.exec('ip', ['route', 'add', `${addr}/32`, 'via', link.a]);
+        if (!encrypt) {
+          for (const addr of stateOf(b.name).addresses) a.exec('ip', ['route', 'add', `${addr}/32`, 'via', link.b]);
+          for (const addr of stateOf(a.name).addresses) b.exec('ip', ['route', 'add', `${addr}/32`, 'via', link.a]);
+        }
+        for (const [n, addr] of [[a, link.a], [b, link.b]] as const) {
+          const e = stateOf(n.name).encryption;
+          if (e && !e.endpoint) e.endpoint = addr;
+        }
         state.links.push({ a: a.name, b: b.name, addressA: link.a, addressB: link.b });
         save();
         progress(`link ${a.name} ${link.a} <-> ${b.name} ${link.b} (veth)`);
       }
+    if (encrypt) {
+      // A node's endpoint is its address on its first link; with more than
+      // two nodes the others reach it over their own link to that node.
+      for (const l of state.links)
+        for (const [from, to, via] of [[l.a, l.b, l.addressB], [l.b, l.a, l.addressA]] as const) {
+          const ep = stateOf(to).encryption!.endpoint;
+          if (ep !== via && !state.links.some((x) => (x.a === from && x.addressA === ep) || (x.b === from && x.addressB === ep)))
+            nodes.get(from)!.exec('ip', ['route', 'replace', `${ep}/32`, 'via', via]);
+        }
+      save();
+    }
 
     const track = (role: ProcessState['role'], node: string, name: string, pid: number | undefined, cgroup: string, log: string): ProcessState => {
       if (pid === undefined) throw new Error(`${role} ${name} on ${node} did not start`);
@@ -272,26 +495,58 @@ export async function runLabUp(flags: LabFlags & { config: string }): Promise<vo
       return proc;
     };
 
+    // Encryption agents, all at once (each needs the others' Node objects for its peers).
+    const startEncryption = async (name: string, node: LabNode) => {
+      const e = stateOf(name).encryption!;
+      const log = join(dir, name, 'encryption-agent.log');
+      const args = ['encryption', 'agent', '--node', name, '--endpoint', e.endpoint, '--pod-cidr', ...e.podCIDRs, '--config', state.encryptionNodes!, '--state-dir', e.stateDir, '--interface', e.ifname, '--port', String(LAB_WG_PORT), '--log-level', 'info'];
+      const child = node.spawn(NODEMESH, args, { cgroup: 'encryption', logFile: log });
+      const proc = track('encryption-agent', name, 'encryption', child.pid, node.cgroup('encryption'), log);
+      await waitFor(`encryption agent on ${name}`, () => logHas(log, /"msg":"encryption agent running"/), { pid: proc.pid, log });
+      const others = state.nodes.filter((n) => n.name !== name);
+      let s: EncryptionStatus | undefined;
+      await waitFor(
+        `encryption agent on ${name}: peers ${others.map((o) => o.name).join(' ')}`,
+        async () => {
+          s = await encryptionStatus(runIn(node.netns), e.stateDir).catch(() => undefined);
+          const routes = await runIn(node.netns)('ip', ['-j', '-4', 'route', 'show', 'dev', e.ifname]).catch(() => '[]');
+          const dsts = (JSON.parse(routes) as { dst: string }[]).map((r) => (r.dst.includes('/') ? r.dst : `${r.dst}/32`));
+          return others.every((o) => s?.peers.some((x) => x.node === o.name && x.role === 'active') && o.encryption!.podCIDRs.every((c) => dsts.includes(c)));
+        },
+        { pid: proc.pid, log },
+      );
+      progress(`encryption agent on ${name}: ${s!.implementation} ${e.ifname}, endpoint ${e.endpoint}:${LAB_WG_PORT}, mtu ${s!.mtu}, peers ${others.map((o) => `${o.name} (${o.encryption!.podCIDRs.join(' ')})`).join(', ')}`);
+    };
+    if (encrypt) await allSettled([...nodes].map(([name, node]) => startEncryption(name, node)));
+
     // Workloads first (all at once): the proxies find their backends listening.
     const startWorkload = async (w: Plan['workloads'][number]) => {
       const node = nodes.get(w.node)!;
       const cg = `mesh/${w.name}`;
       const log = join(dir, w.node, `workload-${w.name}.log`);
-      const child = node.spawn(NODEMESH, ['lab', 'serve', '--workload', w.name, ...w.listen.flatMap((l) => ['--listen', l])], { cgroup: cg, logFile: log });
+      const child = node.spawn(NODEMESH, ['lab', 'serve', '--workload', w.name, ...w.listen.flatMap((l) => ['--listen', l])], { cgroup: cg, logFile: log, env: { [LAB_NODE_ENV]: w.node } });
       const proc = track('workload', w.node, w.name, child.pid, node.cgroup(cg), log);
-      state.workloads.push({ name: w.name, node: w.node, address: w.address, listen: w.listen });
+      state.workloads.push({ name: w.name, node: w.node, address: w.address, ...(w.configAddress ? { configAddress: w.configAddress } : {}), listen: w.listen });
       save();
       await waitFor(`workload ${w.name}`, () => logHas(log, /"listening"/), { pid: proc.pid, log });
-      progress(`workload ${w.name} on ${w.node}: ${w.listen.join(', ')} (cgroup ${node.cgroup(cg)})`);
+      progress(`workload ${w.name} on ${w.node}: ${w.listen.join(', ')}${w.configAddress ? ` (${w.configAddress} in ${state.config})` : ''} (cgroup ${node.cgroup(cg)})`);
     };
     await allSettled(p.workloads.map(startWorkload));
+
+    // The rewritten configuration follows the user's edits.
+    const slog = join(dir, 'config-sync.log');
+    const syncCg = join(lab.cgroupDir, 'agents', 'config-sync');
+    const sync = spawnInCgroup(syncCg, NODEMESH, ['lab', 'config-sync', '--name', flags.name, '--state-dir', flags.stateDir], slog);
+    const sp = track('config-sync', '-', 'config-sync', sync, syncCg, slog);
+    await waitFor('config sync', () => logHas(slog, /"config sync running"/), { pid: sp.pid, log: slog });
+    progress(`config ${state.config} -> ${state.servedConfig} (kept in sync; loopback workloads moved: ${Object.entries(state.addressMoves).map(([k, v]) => `${k.split(' ')[1]} on ${k.split(' ')[0]} -> ${v}`).join(', ') || 'none'})`);
 
     // Then each node's control plane, proxy and agent, the nodes side by side.
     const startNode = async (name: string, node: LabNode) => {
       const n = state.nodes.find((x) => x.name === name)!;
       const socket = join(dir, name, 'xds.sock');
       const xlog = join(dir, name, 'xds-server.log');
-      const xds = node.spawn(NODEMESH, ['xds-server', '--config', state.config, '--listen', `unix:${socket}`, '--admin', 'off', '--outbound', CAPTURE, '--access-log', n.accessLog, '--log-level', 'warn'], {
+      const xds = node.spawn(NODEMESH, ['xds-server', '--config', state.servedConfig!, '--listen', `unix:${socket}`, '--admin', 'off', '--outbound', CAPTURE, '--access-log', n.accessLog, '--log-level', 'warn'], {
         cgroup: 'control',
         logFile: xlog,
       });
@@ -310,7 +565,7 @@ export async function runLabUp(flags: LabFlags & { config: string }): Promise<vo
 
       const alog = join(dir, name, 'bpf-agent.log');
       const agentCg = join(lab.cgroupDir, 'agents', name);
-      const agent = spawnInCgroup(agentCg, NODEMESH, ['bpf', 'agent', '--cgroup', node.cgroupDir, '--pin-root', n.pinRoot, '--config', state.config, '--proxy', CAPTURE, '--mesh-cgroup', node.cgroup('mesh'), '--proxy-cgroup', node.cgroup('proxy'), '--admin', 'off'], alog);
+      const agent = spawnInCgroup(agentCg, NODEMESH, ['bpf', 'agent', '--cgroup', node.cgroupDir, '--pin-root', n.pinRoot, '--config', state.servedConfig!, '--proxy', CAPTURE, '--mesh-cgroup', node.cgroup('mesh'), '--proxy-cgroup', node.cgroup('proxy'), '--admin', 'off'], alog);
       const ap = track('bpf-agent', name, 'bpf-agent', agent, agentCg, alog);
       await waitFor(`bpf agent for ${name}`, () => logHas(alog, /"msg":"services synced"/), { pid: ap.pid, log: alog });
       progress(`bpf agent for ${name}: programs on ${node.cgroupDir}, pins ${n.pinRoot}, mesh cgroup ${node.cgroup('mesh')}`);
@@ -321,7 +576,8 @@ export async function runLabUp(flags: LabFlags & { config: string }): Promise<vo
     progress(`lab ${flags.name} is up: ${state.nodes.length} nodes, ${state.workloads.length} workloads, ${state.processes.length} processes`);
     console.log(`
   try   nodemesh lab exec ${p.nodes[0]} -- node -e "fetch('http://10.96.0.20/').then(r => r.text()).then(console.log)"
-        nodemesh lab status${flags.name === 'default' ? '' : ` --name ${flags.name}`}      (bpf counters per node)
+        nodemesh lab status${flags.name === 'default' ? '' : ` --name ${flags.name}`}      (bpf counters${encrypt ? ', WireGuard peers' : ''} per node)
+        nodemesh lab watch${flags.name === 'default' ? '' : ` --name ${flags.name}`}       (where requests land, every 3 s)
         nodemesh lab down${flags.name === 'default' ? '' : ` --name ${flags.name}`}
   state ${stateFile(flags)}  (logs and access logs in ${dir})`);
   } catch (e) {
@@ -364,39 +620,51 @@ export interface LabStatus {
     pinRoot: string;
     steering?: { services: number; links: number; counters: Record<string, number> };
     steeringError?: string;
+    /** `nodemesh encryption status` of the node (absent: the lab runs without encryption). */
+    encryption?: EncryptionStatus;
+    encryptionError?: string;
   }[];
   services: LabState['services'];
   workloads: (WorkloadState & { running: boolean })[];
   processes: (ProcessState & { running: boolean })[];
 }
 
-export function labStatus(flags: LabFlags): LabStatus | undefined {
+export async function labStatus(flags: LabFlags): Promise<LabStatus | undefined> {
   const state = readState(flags);
   if (!state) return undefined;
   const netns = new Set((spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.split(' ')[0]));
   const processes = state.processes.map((p) => ({ ...p, running: alive(p.pid) }));
+  const nodes = await Promise.all(
+    state.nodes.map(async (n) => {
+      const base = { name: n.name, netns: n.netns, netnsExists: netns.has(n.netns), cgroup: n.cgroup, pinRoot: n.pinRoot };
+      let enc: { encryption: EncryptionStatus } | { encryptionError: string } | object = {};
+      if (n.encryption)
+        enc = await encryptionStatus(runIn(n.netns), n.encryption.stateDir).then(
+          (encryption) => ({ encryption }),
+          (e: Error) => ({ encryptionError: e.message }),
+        );
+      try {
+        const s = steeringStatus(n.pinRoot);
+        const counters = Object.fromEntries(Object.entries(s.counters).map(([k, v]) => [k, Number(v)]));
+        return { ...base, steering: { services: s.services, links: s.links.length, counters }, ...enc };
+      } catch (e) {
+        return { ...base, steeringError: (e as Error).message, ...enc };
+      }
+    }),
+  );
   return {
     name: state.name,
     phase: state.phase,
     state: stateFile(flags),
-    nodes: state.nodes.map((n) => {
-      const base = { name: n.name, netns: n.netns, netnsExists: netns.has(n.netns), cgroup: n.cgroup, pinRoot: n.pinRoot };
-      try {
-        const s = steeringStatus(n.pinRoot);
-        const counters = Object.fromEntries(Object.entries(s.counters).map(([k, v]) => [k, Number(v)]));
-        return { ...base, steering: { services: s.services, links: s.links.length, counters } };
-      } catch (e) {
-        return { ...base, steeringError: (e as Error).message };
-      }
-    }),
+    nodes,
     services: state.services,
     workloads: state.workloads.map((w) => ({ ...w, running: processes.some((p) => p.role === 'workload' && p.name === w.name && p.node === w.node && p.running) })),
     processes,
   };
 }
 
-export function runLabStatus(flags: LabFlags & { json?: boolean }): void {
-  const s = labStatus(flags);
+export async function runLabStatus(flags: LabFlags & { json?: boolean }): Promise<void> {
+  const s = await labStatus(flags);
   if (!s) fail(`no lab ${flags.name}: ${stateFile(flags)} does not exist (nodemesh lab up${flags.name === 'default' ? '' : ` --name ${flags.name}`})`);
   if (flags.json) {
     console.log(JSON.stringify(s, null, 2));
@@ -406,16 +674,41 @@ export function runLabStatus(flags: LabFlags & { json?: boolean }): void {
   for (const n of s.nodes) {
     console.log(`\nnode ${n.name}  netns ${n.netns}${n.netnsExists ? '' : ' (missing)'}  cgroup ${n.cgroup}`);
     for (const p of s.processes.filter((x) => x.node === n.name))
-      console.log(`  ${p.running ? 'running' : 'STOPPED'}  ${p.role.padEnd(10)} ${p.name.padEnd(14)} pid ${String(p.pid).padEnd(8)} log ${p.log}`);
+      console.log(`  ${p.running ? 'running' : 'STOPPED'}  ${p.role.padEnd(16)} ${p.name.padEnd(14)} pid ${String(p.pid).padEnd(8)} log ${p.log}`);
     if (n.steering) {
       console.log(`  bpf: ${n.steering.links} links, ${n.steering.services} steered VIP:ports, pins ${n.pinRoot}`);
       const nonzero = Object.entries(n.steering.counters).filter(([, v]) => v > 0);
       for (const [k, v] of nonzero) console.log(`    ${k.padEnd(28)} ${v}`);
       if (!nonzero.length) console.log('    (all counters zero)');
     } else console.log(`  bpf: ${n.steeringError}`);
+    if (n.encryption) console.log(formatEncryption(n.encryption).replace(/^/gm, '  '));
+    else if (n.encryptionError) console.log(`  encryption: ${n.encryptionError}`);
+    else console.log('  encryption: off (lab up --no-encryption)');
   }
+  for (const p of s.processes.filter((x) => x.node === '-'))
+    console.log(`\nlab\n  ${p.running ? 'running' : 'STOPPED'}  ${p.role.padEnd(16)} ${''.padEnd(14)} pid ${String(p.pid).padEnd(8)} log ${p.log}`);
+  console.log('\nworkloads:');
+  for (const w of s.workloads)
+    console.log(`  ${w.running ? 'running' : 'STOPPED'}  ${w.name.padEnd(14)} ${w.node.padEnd(8)} ${w.address.padEnd(13)}${w.configAddress ? ` (${w.configAddress} in the config)` : ''}`);
   console.log('\nservices:');
   for (const svc of s.services) console.log(`  ${svc.name.padEnd(20)} ${svc.vips.join(',') || '(headless)'} ports ${svc.ports.join(',')}`);
+}
+
+const ago = (iso: string | undefined) => (iso === undefined ? 'never' : `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))}s ago`);
+export const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
+
+/** A node's `nodemesh encryption status`, condensed: mode, interface, MTU, one line per peer. */
+export function formatEncryption(s: EncryptionStatus): string {
+  const lines = [
+    `encryption: ${s.mode} (${s.implementation}) ${s.ifname} port ${s.listenPort}, mtu ${s.mtu ?? '?'} (underlay ${s.underlayMtu}), strict ${s.strict ? 'on' : 'off'}`,
+    ...s.peers.map(
+      (p) =>
+        `  peer ${(p.node ?? '?').padEnd(8)} ${p.role.padEnd(6)} ${(p.endpoint ?? '-').padEnd(20)} ${(p.allowedIPs.join(',') || '-').padEnd(16)} handshake ${ago(p.latestHandshake).padEnd(9)} rx ${bytes(p.rxBytes).padEnd(10)} tx ${bytes(p.txBytes)}`,
+    ),
+  ];
+  if (!s.peers.length) lines.push('  (no peers)');
+  for (const p of s.problems) lines.push(`  problem: ${p}`);
+  return lines.join('\n');
 }
 
 export function runLabDown(flags: LabFlags): void {
@@ -424,6 +717,13 @@ export function runLabDown(flags: LabFlags): void {
   const removed = removeLab(flags);
   for (const r of removed) console.log(`removed ${r}`);
   console.log(removed.length ? `lab ${flags.name} removed` : `lab ${flags.name}: nothing to remove`);
+}
+
+/** `nodemesh lab config-sync` (internal, run by lab up): keeps the lab's copy of the configuration in sync. */
+export function runLabConfigSync(flags: LabFlags): void {
+  const state = readState(flags);
+  if (!state?.servedConfig) fail(`no lab ${flags.name} with a served configuration`);
+  runConfigSync(state.config, state.servedConfig, state.addressMoves ?? {});
 }
 
 /** Runs a command as a mesh workload of `node` (its netns, a cgroup under its mesh cgroup); exits with its status. */
@@ -437,6 +737,24 @@ export function runLabExec(node: string, command: string[], flags: LabFlags): vo
   const r = spawnSync('sh', ['-c', 'echo $$ > "$0" && exec "$@"', join(cg, 'cgroup.procs'), 'ip', 'netns', 'exec', n.netns, ...command], { stdio: 'inherit' });
   removeCgroupTree(cg);
   process.exit(r.status ?? 1);
+}
+
+/**
+ * What `lab exec` does, for a long-running process of this one (lab watch):
+ * `command` as a mesh workload of `node`, in cgroup mesh/<tag> (removed by
+ * the returned cleanup, and by `down` with the node's cgroup).
+ */
+export function spawnInLabNode(state: LabState, node: string, tag: string, command: string[]): { child: ChildProcess; cleanup: () => void } {
+  const n = state.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`no node ${node} in lab ${state.name}`);
+  const cg = join(n.cgroup, 'mesh', tag);
+  mkdirSync(cg, { recursive: true });
+  const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', join(cg, 'cgroup.procs'), 'ip', 'netns', 'exec', n.netns, ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return { child, cleanup: () => removeCgroupTree(cg) };
+}
+
+export function readLabState(flags: LabFlags): LabState | undefined {
+  return readState(flags);
 }
 
 /**
@@ -454,7 +772,11 @@ export async function runLabServe(flags: { workload: string; listen: string[] })
     else {
       const server =
         kind === 'http'
-          ? http.createServer((req, res) => res.end(`${flags.workload} ${req.url}`))
+          ? http.createServer((req, res) => {
+              const node = process.env[LAB_NODE_ENV];
+              if (node) res.setHeader('x-nodemesh-lab-node', node);
+              res.end(`${flags.workload} ${req.url}`);
+            })
           : net.createServer((s) => {
               s.on('error', () => s.destroy());
               s.write(`${flags.workload}\n`);

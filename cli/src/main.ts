@@ -67,38 +67,30 @@ program
   .action(runDemo);
 
 const bpf = program.command('bpf').description('eBPF steering of workload connections into the node proxy (cgroup connect4, sockops, getsockopt, sk_msg)');
-bpf
-  .command('attach')
-  .description('load, pin and attach the steering programs to a cgroup and sync their maps (again: an agent restart, established connections stay)')
-  .requiredOption('--cgroup <dir>', 'cgroup v2 directory of the node whose processes are steered')
-  .option('--pin-root <dir>', 'bpffs directory for maps, programs and links', '/sys/fs/bpf/nodemesh')
-  .option('--proxy <ip:port>', "node proxy's capture listener", '127.0.0.1:15001')
+// What a steering instance is: `bpf attach` and `bpf agent` take the same options.
+const steeringOptions = (c: Command) =>
+  c
+    .requiredOption('--cgroup <dir>', 'cgroup v2 directory of the node whose processes are steered')
+    .option('--pin-root <dir>', 'bpffs directory for maps, programs and links', '/sys/fs/bpf/nodemesh')
+    .option('--proxy <ip:port>', "node proxy's capture listener", '127.0.0.1:15001')
+    .option('--mesh-cgroup <dir...>', 'cgroups whose processes are mesh workloads', [])
+    .option('--proxy-cgroup <dir...>', "the node proxy's cgroup: its connections are never redirected", [])
+    .option('--exclude-cgroup <dir...>', 'cgroups never redirected (inside a mesh cgroup)', [])
+    .option('--exclude-port <port...>', 'destination ports never redirected', [])
+    .option('--exclude-cidr <cidr...>', 'destination IPv4 CIDRs never redirected', [])
+    .option('--no-sockmap', 'redirect connections but keep data on the TCP/IP path (no sk_msg fast path)')
+    .option('--trust-domain <name>', 'SPIFFE trust domain', 'cluster.local')
+    .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local');
+steeringOptions(
+  bpf.command('attach').description('load, pin and attach the steering programs to a cgroup and sync their maps (again: an agent restart, established connections stay)'),
+)
   .option('--config <dir>', 'mesh configuration directory: its service VIP:ports are steered')
-  .option('--mesh-cgroup <dir...>', 'cgroups whose processes are mesh workloads', [])
-  .option('--proxy-cgroup <dir...>', "the node proxy's cgroup: its connections are never redirected", [])
-  .option('--exclude-cgroup <dir...>', 'cgroups never redirected (inside a mesh cgroup)', [])
-  .option('--exclude-port <port...>', 'destination ports never redirected', [])
-  .option('--exclude-cidr <cidr...>', 'destination IPv4 CIDRs never redirected', [])
-  .option('--no-sockmap', 'redirect connections but keep data on the TCP/IP path (no sk_msg fast path)')
-  .option('--trust-domain <name>', 'SPIFFE trust domain', 'cluster.local')
-  .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local')
   .option('--json', 'print the report as JSON')
   .action(async (flags) => (await import('./bpf-attach.js')).runBpfAttach(flags));
-bpf
-  .command('agent')
-  .description('attach (as bpf attach) and keep the steered services in sync with the watched configuration; on SIGTERM pins and links stay (bpf detach uninstalls)')
-  .requiredOption('--cgroup <dir>', 'cgroup v2 directory of the node whose processes are steered')
+steeringOptions(
+  bpf.command('agent').description('attach (as bpf attach) and keep the steered services in sync with the watched configuration; on SIGTERM pins and links stay (bpf detach uninstalls)'),
+)
   .requiredOption('--config <dir>', 'mesh configuration directory (watched): its service VIP:ports are steered')
-  .option('--pin-root <dir>', 'bpffs directory for maps, programs and links', '/sys/fs/bpf/nodemesh')
-  .option('--proxy <ip:port>', "node proxy's capture listener", '127.0.0.1:15001')
-  .option('--mesh-cgroup <dir...>', 'cgroups whose processes are mesh workloads', [])
-  .option('--proxy-cgroup <dir...>', "the node proxy's cgroup: its connections are never redirected", [])
-  .option('--exclude-cgroup <dir...>', 'cgroups never redirected (inside a mesh cgroup)', [])
-  .option('--exclude-port <port...>', 'destination ports never redirected', [])
-  .option('--exclude-cidr <cidr...>', 'destination IPv4 CIDRs never redirected', [])
-  .option('--no-sockmap', 'redirect connections but keep data on the TCP/IP path (no sk_msg fast path)')
-  .option('--trust-domain <name>', 'SPIFFE trust domain', 'cluster.local')
-  .option('--cluster-domain <name>', 'DNS suffix of service hostnames', 'cluster.local')
   .option('--admin <host:port>', 'the agent\'s /metrics and /ready; "off" to disable', '127.0.0.1:9877')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(async (flags) => (await import('./bpf-agent.js')).runBpfAgent(flags));
@@ -119,8 +111,15 @@ const labFlags = (c: Command) =>
   c.option('--name <name>', 'lab name (netns, cgroups and pins are nmlab-cli-<name>…)', 'default').option('--state-dir <dir>', 'where the state file, logs and access logs go', '/run/nodemesh/lab');
 labFlags(lab.command('up').description("start the lab: one node per node the configuration's workloads name (at least 2), its workloads, per node an xds-server, a node proxy and the BPF agent"))
   .option('--config <dir>', 'mesh configuration directory (watched by the xds-servers and agents)', 'examples')
+  .option('--no-encryption', 'no encryption agents: traffic between the nodes stays unencrypted on the veth')
+  .option('--check', 'only say whether this machine can run the lab (exit 0) or why not (exit 1)')
   .action(async (flags) => (await import('./lab-cmd.js')).runLabUp(flags));
-labFlags(lab.command('status').description('nodes, workloads, processes and the BPF counters of each node'))
+labFlags(lab.command('watch').description('every few seconds: where 100 requests per service from each node landed, the BPF counters that moved, WireGuard peers and bytes'))
+  .option('--interval-ms <ms>', 'how often', '3000')
+  .option('--requests <n>', 'requests per service and node each round', '100')
+  .option('--once', 'one round, then exit')
+  .action(async (flags) => (await import('./lab-watch.js')).runLabWatch(flags));
+labFlags(lab.command('status').description('nodes, workloads, processes, the BPF counters and the encryption status of each node'))
   .option('--json', 'print JSON')
   .action(async (flags) => (await import('./lab-cmd.js')).runLabStatus(flags));
 labFlags(lab.command('down').description('remove everything of the lab: processes, namespaces, cgroups, pins, files (also after a crashed up)')).action(async (flags) =>
@@ -130,6 +129,9 @@ labFlags(lab.command('exec').description('run a command as a mesh workload of NO
   .argument('<node>', 'node name (see nodemesh lab status)')
   .argument('<command...>', 'the command, after --')
   .action(async (node: string, command: string[], flags) => (await import('./lab-cmd.js')).runLabExec(node, command, flags));
+labFlags(lab.command('config-sync', { hidden: true }).description("keeps the lab's rewritten copy of the configuration in sync (run by lab up)")).action(async (flags) =>
+  (await import('./lab-cmd.js')).runLabConfigSync(flags),
+);
 labFlags(lab.command('serve', { hidden: true }).description("a lab workload's servers (run by lab up)"))
   .requiredOption('--workload <name>', 'workload name')
   .option('--listen <kind:address:port...>', 'http|grpc|tcp:ADDRESS:PORT', [])
