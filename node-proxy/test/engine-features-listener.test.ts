@@ -4,6 +4,8 @@
 // certificates, the listener filter timeout, network RBAC, and the fields
 // that are informational only.
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -196,6 +198,29 @@ describe('engine features: listeners', () => {
           ],
         }),
       );
+      // An HTTP connection manager behind that TLS: HTTP/2 negotiated by ALPN
+      // (a server-side TLS socket made outside a tls.Server once kept Node's
+      // HTTP/2 server waiting for a handshake that had already happened).
+      listeners.push(
+        listener('https-hcm', 0, {
+          filter_chains: [
+            {
+              transport_socket: downstream({ common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'a-cert', sds_config: ADS }], alpn_protocols: ['h2', 'http/1.1'] } }),
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: packAny('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', {
+                    stat_prefix: 'https_hcm',
+                    codec_type: 'AUTO',
+                    route_config: { name: 'inline', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'over tls' } } }] }] },
+                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: packAny('envoy.extensions.filters.http.router.v3.Router', {}) }],
+                  }),
+                },
+              ],
+            },
+          ],
+        }),
+      );
       // The same behind tls_inspector: see the todo test below.
       listeners.push(
         listener('tls-inspected', 0, {
@@ -248,6 +273,40 @@ describe('engine features: listeners', () => {
     });
     assert.equal(alpn, 'x-custom');
     assert.equal(await readTls(e.port('tls-sds'), ca, { servername: 'a.test' }), 'plaintext');
+  });
+
+  it('an HTTP connection manager behind downstream TLS serves HTTP/2 negotiated by ALPN, and HTTP/1.1', { skip: skipTls, timeout: 15_000 }, async () => {
+    const ca = pki!.ca.cert;
+    const port = e.port('https-hcm');
+    const h2 = await new Promise<{ status: number; body: string; alpn: string | false }>((resolve, reject) => {
+      const session = http2.connect(`https://127.0.0.1:${port}`, { ca, servername: 'a.test' });
+      session.on('error', reject);
+      const req = session.request({ ':path': '/', ':authority': 'a.test' });
+      let status = 0;
+      let body = '';
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (body += d));
+      req.on('end', () => {
+        const alpn = (session.socket as tls.TLSSocket).alpnProtocol ?? false;
+        session.close();
+        resolve({ status, body, alpn });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.deepEqual(h2, { status: 200, body: 'over tls', alpn: 'h2' });
+    const h1 = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port, path: '/', ca, servername: 'a.test', ALPNProtocols: ['http/1.1'], agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+    assert.deepEqual(h1, { status: 200, body: 'over tls' });
   });
 
   it('terminates TLS on a chain chosen behind tls_inspector', { skip: skipTls }, async () => {
