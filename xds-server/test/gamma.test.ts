@@ -18,19 +18,10 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { encodeMessage } from '../../api/src/any.js';
-import { ALL_TYPE_URLS, TypeUrl, type ResourceTypeUrl } from '../../api/src/type-urls.js';
-import { EncodedResource } from '../src/cache/resource.js';
-import { SnapshotCache } from '../src/cache/snapshot-cache.js';
-import { Snapshot } from '../src/cache/snapshot.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
-import { XdsMetrics } from '../src/metrics.js';
-import type { Service, ServicePort } from '../src/model/types.js';
-import { XdsGrpcServer } from '../src/server/grpc-server.js';
-import { StreamRegistry } from '../src/server/stream-status.js';
-import { vipListener } from '../src/xds/listeners.js';
 import { ConfigDir, waitFor } from './helpers.js';
+import { VipRelay } from './vip-relay.js';
 import { echo, EchoClient, freePort } from './http-echo.js';
 import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
@@ -78,51 +69,7 @@ spec:
     - backendRefs: [{ name: web-v2, namespace: default, port: 8080 }]
 `;
 
-const ROUTE_NAME = 'web.default.svc.cluster.local:8080';
 
-/** Serves the control plane's Envoy snapshot, unchanged, plus a bound copy of web's VIP listener. */
-class Relay {
-  readonly registry = new StreamRegistry(silentLogger, new XdsMetrics());
-  private readonly cache = new SnapshotCache(() => 'all');
-  private readonly server = new XdsGrpcServer({ cache: this.cache, registry: this.registry, log: silentLogger, listen: ['127.0.0.1:0'] });
-  private unwatch?: () => void;
-
-  constructor(
-    private readonly cp: ControlPlane,
-    private readonly listenerPort: number,
-  ) {}
-
-  async start(): Promise<string> {
-    const address = (await this.server.start())[0]!;
-    const current = this.cp.cache.getSnapshot('envoy');
-    if (current) this.relay(current);
-    this.unwatch = this.cp.cache.watch('envoy', (s) => this.relay(s));
-    return address;
-  }
-
-  private relay(snap: Snapshot): void {
-    const resources: Partial<Record<ResourceTypeUrl, EncodedResource[]>> = {};
-    for (const t of ALL_TYPE_URLS) resources[t] = [...snap.resources(t).values()];
-    // web's VIP listener as the translator builds it, bound on loopback.
-    const svc = { hostname: 'web.default.svc.cluster.local' } as Service;
-    const port: ServicePort = { name: 'http', port: 8080, protocol: 'TCP', appProtocol: 'http' };
-    const l = vipListener(svc, port, '127.0.0.1');
-    l.name = 'gamma-test-web';
-    l.address = { socket_address: { address: '127.0.0.1', port_value: this.listenerPort } };
-    delete l.bind_to_port;
-    resources[TypeUrl.Listener]!.push(
-      new EncodedResource(TypeUrl.Listener, l.name, encodeMessage('envoy.config.listener.v3.Listener', l), { routes: [ROUTE_NAME] }),
-    );
-    const relayed = new Snapshot(snap.version, resources);
-    assert.deepEqual(relayed.consistent(), []);
-    this.cache.setSnapshot('all', relayed);
-  }
-
-  async stop(): Promise<void> {
-    this.unwatch?.();
-    await this.server.stop();
-  }
-}
 
 // Each test carries the variant's skip, so the runner counts them as skipped
 // (a skipped suite would not appear in the totals at all).
@@ -136,7 +83,7 @@ for (const p of NODE_PROXIES) describe(`GAMMA on real traffic (${p.kind})`, () =
     return { status: a.status, headers: a.headers, service: a.seen?.service };
   }
   let cp: ControlPlane;
-  let relay: Relay;
+  let relay: VipRelay;
   let proxy: NodeProxy | undefined;
   let port: number;
 
@@ -152,7 +99,7 @@ for (const p of NODE_PROXIES) describe(`GAMMA on real traffic (${p.kind})`, () =
     dir.write('services.yaml', docs.join('---\n'));
     cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20, outboundPort: await freePort() });
     await cp.start();
-    relay = new Relay(cp, port);
+    relay = new VipRelay(cp, { hostname: 'web.default.svc.cluster.local', port: { name: 'http', port: 8080, protocol: 'TCP', appProtocol: 'http' }, name: 'gamma-test-web', listenerPort: port });
     const xdsAddress = await relay.start();
     proxy = await startNodeProxy(p.kind, { xdsAddress, nodeId: 'gamma-test', dir: dir.path });
     await waitFor('web through its route', async () => (await get(port, '/').catch(() => undefined))?.service === 'web', 15_000);

@@ -18,20 +18,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { encodeMessage } from '../../api/src/any.js';
-import { ALL_TYPE_URLS, TypeUrl, type ResourceTypeUrl } from '../../api/src/type-urls.js';
 import { createTestPki, hasOpenssl, type TestPki } from '../../node-proxy/src/engine/tls/testing-certs.js';
-import { EncodedResource } from '../src/cache/resource.js';
-import { SnapshotCache } from '../src/cache/snapshot-cache.js';
-import { Snapshot } from '../src/cache/snapshot.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
-import { XdsMetrics } from '../src/metrics.js';
-import type { Service, ServicePort } from '../src/model/types.js';
-import { XdsGrpcServer } from '../src/server/grpc-server.js';
-import { StreamRegistry } from '../src/server/stream-status.js';
-import { vipListener } from '../src/xds/listeners.js';
+import { TypeUrl } from '../../api/src/type-urls.js';
 import { ConfigDir, waitFor } from './helpers.js';
+import { VipRelay } from './vip-relay.js';
 import { freePort } from './http-echo.js';
 import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
@@ -195,48 +187,7 @@ spec:
   rules: [{ backendRefs: [{ name: echo-v2, port: 50051 }] }]
 `;
 
-const MESH_ROUTE_NAME = 'echo.default.svc.cluster.local:50051';
 
-/** Serves the control plane's Envoy snapshot, unchanged, plus a bound copy of echo's VIP listener. */
-class Relay {
-  readonly registry = new StreamRegistry(silentLogger, new XdsMetrics());
-  private readonly cache = new SnapshotCache(() => 'all');
-  private readonly server = new XdsGrpcServer({ cache: this.cache, registry: this.registry, log: silentLogger, listen: ['127.0.0.1:0'] });
-  private unwatch?: () => void;
-
-  constructor(
-    private readonly cp: ControlPlane,
-    private readonly listenerPort: number,
-  ) {}
-
-  async start(): Promise<string> {
-    const address = (await this.server.start())[0]!;
-    const current = this.cp.cache.getSnapshot('envoy');
-    if (current) this.relay(current);
-    this.unwatch = this.cp.cache.watch('envoy', (s) => this.relay(s));
-    return address;
-  }
-
-  private relay(snap: Snapshot): void {
-    const resources: Partial<Record<ResourceTypeUrl, EncodedResource[]>> = {};
-    for (const t of ALL_TYPE_URLS) resources[t] = [...snap.resources(t).values()];
-    const svc = { hostname: 'echo.default.svc.cluster.local' } as Service;
-    const port: ServicePort = { name: 'grpc', port: 50051, protocol: 'TCP', appProtocol: 'grpc' };
-    const l = vipListener(svc, port, '127.0.0.1');
-    l.name = 'grpcroute-test-echo';
-    l.address = { socket_address: { address: '127.0.0.1', port_value: this.listenerPort } };
-    delete l.bind_to_port;
-    resources[TypeUrl.Listener]!.push(new EncodedResource(TypeUrl.Listener, l.name, encodeMessage('envoy.config.listener.v3.Listener', l), { routes: [MESH_ROUTE_NAME] }));
-    const relayed = new Snapshot(snap.version, resources);
-    assert.deepEqual(relayed.consistent(), []);
-    this.cache.setSnapshot('all', relayed);
-  }
-
-  async stop(): Promise<void> {
-    this.unwatch?.();
-    await this.server.stop();
-  }
-}
 
 // ── tests ───────────────────────────────────────────────────────────────────
 
@@ -248,7 +199,7 @@ for (const p of NODE_PROXIES) describe(`GRPCRoute on real traffic (${p.kind}, gr
   const clients: grpc.Client[] = [];
   let pki: TestPki | undefined;
   let cp: ControlPlane;
-  let relay: Relay;
+  let relay: VipRelay;
   let proxy: NodeProxy | undefined;
   let gw: grpc.Client;
   let gwPort: number;
@@ -289,7 +240,7 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     dir.write('routes.yaml', ROUTES);
     cp = new ControlPlane({ configDir: dir.path, listen: ['127.0.0.1:0'], log: silentLogger, debounceMs: 20, outboundPort: await freePort() });
     await cp.start();
-    relay = new Relay(cp, meshPort);
+    relay = new VipRelay(cp, { hostname: 'echo.default.svc.cluster.local', port: { name: 'grpc', port: 50051, protocol: 'TCP', appProtocol: 'grpc' }, name: 'grpcroute-test-echo', listenerPort: meshPort });
     const xdsAddress = await relay.start();
     proxy = await startNodeProxy(p.kind, { xdsAddress, nodeId: 'grpcroute-test', dir: dir.path });
     gw = client(`127.0.0.1:${gwPort}`);
