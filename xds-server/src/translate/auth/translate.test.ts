@@ -3,21 +3,19 @@
 // translator → <case>.out.yaml with authPolicies and every error, formatted.
 // UPDATE_GOLDEN=1 rewrites the goldens.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatConfigError } from '../../../../crds/src/errors.js';
 import type { Resources } from '../../../../crds/src/resources.js';
 import { authModeFor } from '../../model/auth-policies.js';
 import { validateModel } from '../../model/validate.js';
-import { assertGolden, pruneGoldens, toYaml } from '../../testing/golden.js';
-import { goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
+import { describeGoldens, goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
 import { translateResources } from '../kubernetes/translate.js';
 import { translateAuthPolicies } from './translate.js';
 
 const dir = fileURLToPath(new URL('../../../testdata/translate/auth/', import.meta.url));
-const OPTS = { trustDomain: 'mesh.example', clusterDomain: 'cluster.local' };
 const cases = goldenCases(dir);
+const OPTS = { trustDomain: 'mesh.example', clusterDomain: 'cluster.local' };
 
 function run(resources: Resources) {
   const { model } = translateResources(resources, OPTS);
@@ -25,24 +23,10 @@ function run(resources: Resources) {
   return { model: { ...model, authPolicies: r.authPolicies }, errors: r.errors };
 }
 
-describe('translateAuthPolicies goldens', () => {
-  it('has the required cases', () => {
-    for (const c of ['networkpolicy-required', 'meshpolicy', 'overlapping-required-wins', 'invalid-annotation', 'selector-matches-nothing']) assert.ok(cases.includes(c), `missing case ${c}`);
-  });
-  const written = new Set<string>();
-  for (const name of cases) {
-    it(name, () => {
-      const loaded = loadGoldenInput(dir, name);
-      const { model, errors } = run(loaded.resources);
-      assert.deepEqual(validateModel(model), []);
-      const out = join(dir, `${name}.out.yaml`);
-      written.add(out);
-      assertGolden(out, toYaml({ authPolicies: model.authPolicies, errors: [...loaded.errors, ...errors.map(formatConfigError)] }));
-    });
-  }
-  it('prunes goldens of removed cases (UPDATE_GOLDEN=1 only)', () => {
-    pruneGoldens(dir, (f) => f.endsWith('.out.yaml'), written);
-  });
+describeGoldens('translateAuthPolicies goldens', dir, ['networkpolicy-required', 'meshpolicy', 'overlapping-required-wins', 'invalid-annotation', 'selector-matches-nothing'], (loaded) => {
+  const { model, errors } = run(loaded.resources);
+  assert.deepEqual(validateModel(model), []);
+  return { authPolicies: model.authPolicies, errors: [...loaded.errors, ...errors.map(formatConfigError)] };
 });
 
 describe('translateAuthPolicies', () => {

@@ -4,19 +4,18 @@
 // object's status and every error. UPDATE_GOLDEN=1 rewrites the goldens and
 // prunes those of removed cases.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatConfigError } from '../../../../crds/src/errors.js';
 import type { Resources } from '../../../../crds/src/resources.js';
 import { validateModel } from '../../model/validate.js';
-import { assertGolden, pruneGoldens, toYaml } from '../../testing/golden.js';
-import { goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
+import { describeGoldens, goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
 import { translateResources } from '../kubernetes/translate.js';
 import { compareHostSpecificity, intersectHostnames } from './hostnames.js';
 import { translateGatewayApi } from './translate.js';
 
 const dir = fileURLToPath(new URL('../../../testdata/translate/gateway-api/', import.meta.url));
+const cases = goldenCases(dir);
 const OPTS = { trustDomain: 'mesh.example', clusterDomain: 'cluster.local' };
 
 const load = (name: string) => loadGoldenInput(dir, name);
@@ -26,7 +25,6 @@ function run(resources: Resources) {
   return { model, ...translateGatewayApi(resources, model, {}) };
 }
 
-const cases = goldenCases(dir);
 
 const REQUIRED = [
   'basic-http',
@@ -47,27 +45,12 @@ const REQUIRED = [
   'udp-routes',
 ];
 
-describe('translateGatewayApi goldens', () => {
-  it('has the required cases', () => {
-    for (const c of REQUIRED) assert.ok(cases.includes(c), `missing case ${c}`);
-  });
-
-  const written = new Set<string>();
-  for (const name of cases) {
-    it(name, () => {
-      const loaded = load(name);
-      const { model, gateways, meshRoutes, statuses, errors } = run(loaded.resources);
-      // The IR must be a valid part of the model the publisher checks.
-      assert.deepEqual(validateModel({ ...model, gateways, meshRoutes }), []);
-      const out = join(dir, `${name}.out.yaml`);
-      written.add(out);
-      // meshRoutes (GAMMA) only where there are any, so Gateway-only goldens are unchanged.
-      assertGolden(out, toYaml({ gateways, ...(meshRoutes.length && { meshRoutes }), statuses, errors: [...loaded.errors, ...errors.map(formatConfigError)] }));
-    });
-  }
-  it('prunes goldens of removed cases (UPDATE_GOLDEN=1 only)', () => {
-    pruneGoldens(dir, (f) => f.endsWith('.out.yaml'), written);
-  });
+describeGoldens('translateGatewayApi goldens', dir, REQUIRED, (loaded) => {
+  const { model, gateways, meshRoutes, statuses, errors } = run(loaded.resources);
+  // The IR must be a valid part of the model the publisher checks.
+  assert.deepEqual(validateModel({ ...model, gateways, meshRoutes }), []);
+  // meshRoutes (GAMMA) only where there are any, so Gateway-only goldens are unchanged.
+  return { gateways, ...(meshRoutes.length && { meshRoutes }), statuses, errors: [...loaded.errors, ...errors.map(formatConfigError)] };
 });
 
 describe('translateGatewayApi', () => {

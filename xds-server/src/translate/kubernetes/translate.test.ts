@@ -2,46 +2,27 @@
 // loaded through the file provider's parse path) → <case>.out.yaml holding
 // the model and every error, formatted. UPDATE_GOLDEN=1 rewrites the goldens.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatConfigError } from '../../../../crds/src/errors.js';
 import type { Resources } from '../../../../crds/src/resources.js';
 import { validateModel } from '../../model/validate.js';
-import { assertGolden, pruneGoldens, toYaml } from '../../testing/golden.js';
-import { goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
+import { describeGoldens, goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
 import { compareAddresses } from './address.js';
 import { translateResources } from './translate.js';
 
 const dir = fileURLToPath(new URL('../../../testdata/translate/kubernetes/', import.meta.url));
+const cases = goldenCases(dir);
 const OPTS = { trustDomain: 'mesh.example', clusterDomain: 'cluster.local' };
 
 const load = (name: string) => loadGoldenInput(dir, name);
 
-const cases = goldenCases(dir);
 
-describe('translateResources goldens', () => {
-  it('has the required cases', () => {
-    for (const c of ['basic-service', 'multi-port-appprotocol', 'endpointslice-health', 'workloads-selector', 'headless', 'lb-policy-annotation', 'orphan-slice', 'duplicate-address']) {
-      assert.ok(cases.includes(c), `missing case ${c}`);
-    }
-  });
-
-  const written = new Set<string>();
-  for (const name of cases) {
-    it(name, () => {
-      const loaded = load(name);
-      const { model, errors } = translateResources(loaded.resources, OPTS);
-      // The translator must never hand the publisher an invalid model.
-      assert.deepEqual(validateModel(model), []);
-      const out = join(dir, `${name}.out.yaml`);
-      written.add(out);
-      assertGolden(out, toYaml({ model, errors: [...loaded.errors, ...errors.map(formatConfigError)] }));
-    });
-  }
-  it('prunes goldens of removed cases (UPDATE_GOLDEN=1 only)', () => {
-    pruneGoldens(dir, (f) => f.endsWith('.out.yaml'), written);
-  });
+describeGoldens('translateResources goldens', dir, ['basic-service', 'multi-port-appprotocol', 'endpointslice-health', 'workloads-selector', 'headless', 'lb-policy-annotation', 'orphan-slice', 'duplicate-address'], (loaded) => {
+  const { model, errors } = translateResources(loaded.resources, OPTS);
+  // The translator must never hand the publisher an invalid model.
+  assert.deepEqual(validateModel(model), []);
+  return { model, errors: [...loaded.errors, ...errors.map(formatConfigError)] };
 });
 
 describe('translateResources', () => {
