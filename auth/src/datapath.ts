@@ -1,6 +1,10 @@
 // The contract between this user-space half and the BPF datapath half of
-// issue #6, which builds on bpf/sockmap (#5) and is NOT built yet. Types only:
-// what the datapath will implement and what it may rely on.
+// issue #6, which builds on bpf/sockmap (#5). Built: the pinned maps (nm_auth,
+// nm_ip_identity, the identity and node tables, nm_auth_required), the
+// BpfAuthMap (authmap/bpf.ts) and step 3's receive-side check
+// (bpf/sockmap/src/auth_ingress.bpf.c). Not built yet: step 1's connect-side
+// lookup and step 2's gate, so today a first connection waits for a SYN
+// retransmit after the handshake instead of being held.
 //
 // Flow of an auth-required connection (initiating node):
 //   1. cgroup/connect4 (bpf/sockmap) sees a mesh workload connect to a peer
@@ -28,12 +32,13 @@ import type { AuthKey, AuthMap } from './authmap/types.js';
 import type { AuthDecision, FlowKey } from './manager.js';
 
 /**
- * BPF layout of the auth map, to be mirrored in bpf/sockmap/include/auth_map.h
- * and checked by the layout test of that folder (as Cilium's alignchecker):
+ * BPF layout of the auth map, mirrored in bpf/sockmap/include/auth_map.h and
+ * checked by the layout test of that folder (as Cilium's alignchecker):
  *
  *   struct nm_auth_key  { __u32 local_id; __u32 remote_id; __u16 remote_node; __u8 auth_type; __u8 pad; }  // 12 bytes
- *   struct nm_auth_info { __u64 expires_boot_ns; }                                                       // CLOCK_BOOTTIME
- *   nm_auth: BPF_MAP_TYPE_HASH, BPF_F_NO_PREALLOC, pinned by name, 512k entries
+ *   struct nm_auth_info { __u64 expires_boot_ns; ... }  // CLOCK_BOOTTIME first; the rest (wall-clock
+ *                        expiry, serials, role) lets list() be rebuilt from the pin: see auth_map.h
+ *   nm_auth: BPF_MAP_TYPE_HASH, pinned by name
  *
  * Expiry is stored in CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns(),
  * which keeps counting across suspend and is not moved by wall-clock

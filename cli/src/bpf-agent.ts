@@ -27,6 +27,7 @@ export interface BpfAgentFlags {
   clusterDomain: string;
   admin: string;
   logLevel: LogLevel;
+  authDatapath?: boolean;
 }
 
 export async function runBpfAgent(flags: BpfAgentFlags): Promise<void> {
@@ -57,6 +58,7 @@ export async function runBpfAgent(flags: BpfAgentFlags): Promise<void> {
     trustDomain: flags.trustDomain,
     clusterDomain: flags.clusterDomain,
     admin: flags.admin === 'off' ? undefined : flags.admin,
+    authDatapath: flags.authDatapath === true,
     log,
   });
   try {

@@ -37,6 +37,10 @@ export function runBpfStatus(flags: { pinRoot: string; json?: boolean }): void {
   for (const c of s.cgroups) console.log(`  ${c.role.padEnd(8)} ${c.path ?? `id ${c.id} (gone)`}`);
   console.log('\nmaps:');
   for (const m of s.maps) console.log(`  ${m.name.padEnd(16)} ${String(m.entries).padStart(6)} / ${m.maxEntries}`);
+  if (s.auth) {
+    console.log('\nauth maps (issue #6):');
+    for (const m of s.auth.maps) console.log(`  ${m.name.padEnd(16)} ${String(m.entries).padStart(6)} / ${m.maxEntries}`);
+  }
   console.log('\ncounters:');
   for (const [name, v] of Object.entries(s.counters)) if (v > 0n) console.log(`  ${name.padEnd(28)} ${v}`);
   if (Object.values(s.counters).every((v) => v === 0n)) console.log('  (all zero)');

@@ -92,6 +92,7 @@ steeringOptions(
 )
   .requiredOption('--config <dir>', 'mesh configuration directory (watched): its service VIP:ports are steered')
   .option('--admin <host:port>', 'the agent\'s /metrics and /ready; "off" to disable', '127.0.0.1:9877')
+  .option('--auth-datapath', 'also enforce authentication on receive (nm_auth_ingress on the mesh cgroups; nm_ip_identity, nm_auth_required from the model)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(async (flags) => (await import('./bpf-agent.js')).runBpfAgent(flags));
 bpf

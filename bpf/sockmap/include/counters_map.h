@@ -29,6 +29,11 @@ enum nm_counter {
 	NM_C_MSG_REDIRECT_MISS,
 	NM_C_CONNECT6_NOT_V4_MAPPED, /* native IPv6 destination: not steered (IPv4 capture listener) */
 	NM_C_GETPEERNAME_ANSWERED, /* a redirected workload socket's peer reported as the service VIP:port */
+	NM_C_AUTH_INGRESS_ALLOWED,        /* auth-required port, valid nm_auth entry: delivered */
+	NM_C_AUTH_INGRESS_NOT_REQUIRED,   /* destination not an auth-required (identity, port): delivered */
+	NM_C_AUTH_DROP_UNKNOWN_IDENTITY,  /* auth required, source address not in nm_ip_identity: dropped */
+	NM_C_AUTH_DROP_NO_ENTRY,          /* auth required, no nm_auth entry for the pair: dropped */
+	NM_C_AUTH_DROP_EXPIRED,           /* auth required, the entry expired: dropped */
 	NM_C_MAX = 64, /* map size: room to append reasons */
 };
 

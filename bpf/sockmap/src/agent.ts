@@ -15,6 +15,9 @@ import client from 'prom-client';
 import type { Logger } from '../../../xds-server/src/log.js';
 import { FileProvider } from '../../../xds-server/src/provider/file/index.js';
 import { translateResources } from '../../../xds-server/src/translate/kubernetes/index.js';
+import { translateAuthPolicies } from '../../../xds-server/src/translate/auth/translate.js';
+import { AuthDatapath, attachAuthIngress } from './auth-map.js';
+import { authDatapathEntries } from './auth-sync.js';
 import { attach, cgroupId, Steering, type AttachReport } from './loader.js';
 import { serviceKeys, type SkippedServicePort } from './services.js';
 import { COUNTERS, type Cidr4, type Role, type SteeringConfig } from './structs.js';
@@ -38,6 +41,14 @@ export interface AgentOptions {
   admin?: string;
   /** Debounce of directory changes (ms). */
   debounceMs?: number;
+  /**
+   * The receive side of issue #6: attach nm_auth_ingress to the mesh cgroups
+   * and keep nm_ip_identity and nm_auth_required in sync with the model
+   * (auth-sync.ts). Off by default: nothing on the initiating side triggers a
+   * handshake yet, so a required flow opens only once an auth agent wrote
+   * its entry.
+   */
+  authDatapath?: boolean;
 }
 
 export interface SyncResult {
@@ -64,6 +75,7 @@ export class AgentMetrics {
 export class SteeringAgent {
   readonly metrics = new AgentMetrics();
   private steering?: Steering;
+  private auth?: AuthDatapath;
   private provider?: FileProvider;
   private server?: http.Server;
   private generation = 0;
@@ -88,6 +100,11 @@ export class SteeringAgent {
       removedLinks: report.removedLinks,
     });
     this.applyRoles();
+    if (opts.authDatapath) {
+      const r = attachAuthIngress({ cgroups: opts.meshCgroups, pinRoot: opts.pinRoot });
+      this.auth = AuthDatapath.open(opts.pinRoot);
+      opts.log.info('auth ingress attached', { links: r.links, removedLinks: r.removedLinks });
+    }
     steering.setExclusions({ ports: opts.excludePorts, cidrs: opts.excludeCidrs });
 
     this.provider = new FileProvider({ dir: opts.configDir, logger: (f) => opts.log.debug('file provider', f), debounceMs: opts.debounceMs ?? 100 });
@@ -137,6 +154,21 @@ export class SteeringAgent {
         configErrors: errors.length + translateErrors.length,
         ...(skipped.length ? { skipped } : {}),
       });
+      if (this.auth) {
+        const a = authDatapathEntries(resources, { ...model, authPolicies: translateAuthPolicies(resources, model).authPolicies });
+        const ips = this.auth.syncIpIdentities(a.ipIdentities);
+        const req = this.auth.syncRequirements(a.requirements);
+        this.opts.log.info('auth datapath synced', {
+          generation: r.generation,
+          identities: a.ipIdentities.length,
+          ipSet: ips.set,
+          ipRemoved: ips.removed,
+          requirements: a.requirements.length,
+          requirementsAdded: req.added,
+          requirementsRemoved: req.removed,
+          ...(a.skipped.length ? { skipped: a.skipped } : {}),
+        });
+      }
       return r;
     } catch (e) {
       this.metrics.syncErrors.inc();
@@ -181,5 +213,7 @@ export class SteeringAgent {
     this.server = undefined;
     this.steering?.close();
     this.steering = undefined;
+    this.auth?.close();
+    this.auth = undefined;
   }
 }

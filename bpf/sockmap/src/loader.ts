@@ -152,7 +152,7 @@ export function loadWithPinnedMaps(objectPath: string, pinRoot: string): LoadedO
   return { programs, close: () => libbpf().object_close(obj) };
 }
 
-function attachLink(progFd: number, targetFd: number, attachType: number, pin: string): 'created' | 'updated' {
+export function attachLink(progFd: number, targetFd: number, attachType: number, pin: string): 'created' | 'updated' {
   if (existsSync(pin)) {
     const linkFd = check(`open link ${pin}`, libbpf().obj_get(pin));
     try {

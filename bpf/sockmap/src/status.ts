@@ -1,7 +1,8 @@
 // What is attached and what the programs counted, read from the pins alone
 // (links, maps) through the bpf syscall: `nodemesh bpf status`.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { AUTH_MAPS, AuthDatapath, type AuthMapName } from './auth-map.js';
 import { check, closeFd, libbpf } from './libbpf.js';
 import { cString, objInfo } from './maps.js';
 import { Steering, type MapName } from './loader.js';
@@ -14,7 +15,7 @@ export const PROG_INFO_LAYOUT = { type: 0, id: 4, name: 64 } as const;
 
 const LINK_TYPE_CGROUP = 3;
 const LINK_TYPE_SOCKMAP = 14;
-const ATTACH_TYPES: Record<number, string> = { 3: 'sock_ops', 7: 'sk_msg_verdict', 10: 'connect4', 11: 'connect6', 21: 'getsockopt', 29: 'getpeername4', 30: 'getpeername6' };
+const ATTACH_TYPES: Record<number, string> = { 0: 'inet_ingress', 3: 'sock_ops', 7: 'sk_msg_verdict', 10: 'connect4', 11: 'connect6', 21: 'getsockopt', 29: 'getpeername4', 30: 'getpeername6' };
 
 export interface LinkStatus {
   pin: string;
@@ -36,6 +37,18 @@ export interface SteeringStatus {
   counters: Counters;
   cgroups: { id: string; path?: string; role: Role }[];
   services: number;
+  /** The auth datapath's maps (issue #6), when pinned; its counters are in `counters` (auth_*). */
+  auth?: { maps: { name: AuthMapName; entries: number; maxEntries: number }[] };
+}
+
+function authStatus(pinRoot: string): SteeringStatus['auth'] {
+  if (!AUTH_MAPS.every((m) => existsSync(join(pinRoot, 'maps', m)))) return undefined;
+  const dp = AuthDatapath.open(pinRoot);
+  try {
+    return { maps: dp.mapSizes() };
+  } finally {
+    dp.close();
+  }
 }
 
 function programName(id: number): string {
@@ -89,6 +102,7 @@ export function steeringStatus(pinRoot: string): SteeringStatus {
         closeFd(fd);
       }
     }
+    const auth = authStatus(pinRoot);
     const cgroups = steering.cgroupRoles().map(({ id, role }) => ({ id: String(id), path: cgroupPath(id), role }));
     return {
       pinRoot,
@@ -98,6 +112,7 @@ export function steeringStatus(pinRoot: string): SteeringStatus {
       counters: steering.counters(),
       cgroups,
       services: steering.services().length,
+      ...(auth ? { auth } : {}),
     };
   } finally {
     steering.close();

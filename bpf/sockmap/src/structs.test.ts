@@ -11,6 +11,7 @@ import { Btf } from './btf.js';
 import { MAP_INFO_LAYOUT } from './maps.js';
 import { DEFAULT_OBJECTS_DIR, objectsMissing, VMLINUX_BTF } from './preflight.js';
 import { LINK_INFO_LAYOUT, PROG_INFO_LAYOUT } from './status.js';
+import { AUTH_CODECS } from './auth-structs.js';
 import { ALL_CODECS, COUNTERS, CGROUP_ROLE, CIDR4_KEY, CONFIG, counterEnumerator, ORIG_DST, ROLES, SERVICE_KEY, TUPLE } from './structs.js';
 
 let skip = objectsMissing();
@@ -36,7 +37,7 @@ function withObjectBtf<T>(fn: (btfs: { object: string; btf: Btf }[]) => T): T {
 describe('shared struct layouts (compiled objects BTF vs TypeScript codecs)', { skip }, () => {
   it('every codec matches its C struct in every object that has it', () => {
     withObjectBtf((btfs) => {
-      for (const codec of ALL_CODECS) {
+      for (const codec of [...ALL_CODECS, ...AUTH_CODECS]) {
         const holders = btfs.filter((b) => b.btf.has('struct', codec.cName));
         assert.ok(holders.length > 0, `no object has struct ${codec.cName} (${codec.header})`);
         for (const { object, btf } of holders) {

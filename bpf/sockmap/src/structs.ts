@@ -210,6 +210,11 @@ export const COUNTERS = [
   'msg_redirect_miss',
   'connect6_not_v4_mapped',
   'getpeername_answered',
+  'auth_ingress_allowed',
+  'auth_ingress_not_required',
+  'auth_drop_unknown_identity',
+  'auth_drop_no_entry',
+  'auth_drop_expired',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 export type Counters = Record<CounterName, bigint>;

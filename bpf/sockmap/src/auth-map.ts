@@ -1,0 +1,320 @@
+// The pinned maps of the auth datapath (issue #6), at the level of numbers:
+// identity and node ids, the auth entries keyed by ids, the ipcache
+// (nm_ip_identity) and the per-port requirements (nm_auth_required). The
+// AuthMap the auth agent writes through (SPIFFE IDs and wall-clock times)
+// lives on the auth side, auth/src/authmap/bpf.ts, which builds on this:
+// auth/ depends on bpf/, never the other way round.
+//
+// Identity ids. The programs key everything by small integers; their
+// allocation is kept in the pins themselves, so every user-space writer (the
+// auth agent, the bpf agent) and every restart sees the same ids with no
+// state file and no lock:
+//   nm_identities: id (u32, never 0) → SPIFFE ID
+//   nm_nodes:      id (1..65535)     → node name
+// An ID's id is found by open addressing: start at a hash of the name
+// (sha256, first 4 bytes), take the first slot that holds the name or is
+// free, and claim a free one with BPF_NOEXIST; a writer that loses the race
+// for a slot reads it again and moves on. Entries are never deleted (a
+// deleted slot would break the probe chains of later names), so an id is
+// stable for as long as the pin lives; the tables hold 64k names each.
+//
+// Times. nm_auth stores the expiry as CLOCK_BOOTTIME ns, the clock of
+// bpf_ktime_get_boot_ns(): it keeps counting across suspend and is not moved
+// by wall-clock changes. Wall-clock expiries are converted once, at write
+// time, against clock_gettime(CLOCK_BOOTTIME).
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import koffi from 'koffi';
+import { BpfError, check, libbpf } from './libbpf.js';
+import { attachLink, cgroupId, loadWithPinnedMaps } from './loader.js';
+import { BpfMap } from './maps.js';
+import { DEFAULT_OBJECTS_DIR, DEFAULT_PIN_ROOT } from './preflight.js';
+import {
+  AUTH_INFO,
+  AUTH_KEY,
+  AUTH_MODE_REQUIRED,
+  AUTH_REQUIRED_KEY,
+  AUTH_REQUIRED_VALUE,
+  IP_IDENTITY,
+  ipv4FromKey,
+  ipv4Key,
+  NAME,
+  type AuthInfo,
+  type AuthKeyIds,
+  type AuthRequiredKey,
+  type IpIdentity,
+} from './auth-structs.js';
+
+export const AUTH_MAPS = ['nm_auth', 'nm_ip_identity', 'nm_identities', 'nm_nodes', 'nm_auth_required'] as const;
+export type AuthMapName = (typeof AUTH_MAPS)[number];
+/** The object whose maps these are (src/auth_ingress.bpf.c). */
+export const AUTH_OBJECT = 'auth_ingress';
+
+const BPF_NOEXIST = 1n;
+const EEXIST = 17;
+const CLOCK_BOOTTIME = 7;
+
+let clockGettime: ((clk: number, ts: Buffer) => number) | undefined;
+/** clock_gettime(CLOCK_BOOTTIME) in ns: the clock bpf_ktime_get_boot_ns() reads. */
+export function bootTimeNs(): bigint {
+  clockGettime ??= koffi.load('libc.so.6').func('int clock_gettime(int clk, _Out_ uint8_t *ts)') as (clk: number, ts: Buffer) => number;
+  const ts = Buffer.alloc(16);
+  if (clockGettime(CLOCK_BOOTTIME, ts) !== 0) throw new Error('clock_gettime(CLOCK_BOOTTIME) failed');
+  return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8);
+}
+
+/**
+ * Creates the auth maps' pins under `pinRoot` when they are missing, by
+ * loading the auth object with its maps pinned (nothing is attached). An
+ * existing pin is reused as is.
+ */
+export function ensureAuthMaps(pinRoot = DEFAULT_PIN_ROOT, objectsDir = DEFAULT_OBJECTS_DIR): void {
+  if (AUTH_MAPS.every((m) => existsSync(join(pinRoot, 'maps', m)))) return;
+  loadWithPinnedMaps(join(objectsDir, `${AUTH_OBJECT}.o`), pinRoot).close();
+}
+
+const BPF_CGROUP_INET_INGRESS = 0;
+export const AUTH_INGRESS_PROGRAM = 'nm_auth_ingress';
+
+/**
+ * Attaches nm_auth_ingress to the workloads' (mesh) cgroups with pinned
+ * bpf_links, `links/nm_auth_ingress_mesh<cgroup id>` (not `_cg<id>`: the
+ * steering loader removes the `_cg` links of any cgroup but the node's). As
+ * the loader: the maps are the pinned ones, an existing link is updated in
+ * place, links of mesh cgroups no longer given are removed (detached).
+ * `nodemesh bpf detach` (removing the pin root) detaches them with the rest.
+ */
+export function attachAuthIngress(o: { cgroups: readonly string[]; pinRoot?: string; objectsDir?: string }): { links: { cgroup: string; link: 'created' | 'updated' }[]; removedLinks: string[] } {
+  const pinRoot = o.pinRoot ?? DEFAULT_PIN_ROOT;
+  for (const d of ['maps', 'progs', 'links']) mkdirSync(join(pinRoot, d), { recursive: true });
+  const obj = loadWithPinnedMaps(join(o.objectsDir ?? DEFAULT_OBJECTS_DIR, `${AUTH_OBJECT}.o`), pinRoot);
+  try {
+    const progFd = obj.programs.get(AUTH_INGRESS_PROGRAM);
+    if (progFd === undefined) throw new Error(`${AUTH_OBJECT}.o has no program ${AUTH_INGRESS_PROGRAM}`);
+    const links: { cgroup: string; link: 'created' | 'updated' }[] = [];
+    const ids = new Set<bigint>();
+    for (const cgroup of o.cgroups) {
+      const cgId = cgroupId(cgroup);
+      ids.add(cgId);
+      const cgFd = openSync(cgroup, 'r');
+      try {
+        links.push({ cgroup, link: attachLink(progFd, cgFd, BPF_CGROUP_INET_INGRESS, join(pinRoot, 'links', `${AUTH_INGRESS_PROGRAM}_mesh${cgId}`)) });
+      } finally {
+        closeSync(cgFd);
+      }
+    }
+    const progPin = join(pinRoot, 'progs', AUTH_INGRESS_PROGRAM);
+    if (existsSync(progPin)) unlinkSync(progPin);
+    check(`pin ${progPin}`, libbpf().obj_pin(progFd, progPin));
+    const removedLinks: string[] = [];
+    for (const pin of readdirSync(join(pinRoot, 'links'))) {
+      const m = new RegExp(`^${AUTH_INGRESS_PROGRAM}_mesh(\\d+)$`).exec(pin);
+      if (m && !ids.has(BigInt(m[1]!))) {
+        unlinkSync(join(pinRoot, 'links', pin));
+        removedLinks.push(pin);
+      }
+    }
+    return { links, removedLinks };
+  } finally {
+    obj.close();
+  }
+}
+
+class NameTable {
+  readonly #byName = new Map<string, number>();
+  readonly #byId = new Map<number, string>();
+  constructor(
+    private readonly map: BpfMap,
+    /** Ids are 1..max. */
+    private readonly max: number,
+  ) {}
+
+  #key(id: number): Buffer {
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(id);
+    return k;
+  }
+
+  #read(id: number): string | undefined {
+    const v = this.map.lookup(this.#key(id));
+    return v && NAME.decode(v);
+  }
+
+  #remember(name: string, id: number): number {
+    this.#byName.set(name, id);
+    this.#byId.set(id, name);
+    return id;
+  }
+
+  /** The id of `name`; allocated when `allocate` and absent. */
+  id(name: string, allocate = true): number | undefined {
+    const known = this.#byName.get(name);
+    if (known !== undefined) return known;
+    const encoded = NAME.encode(name);
+    const h = createHash('sha256').update(name).digest().readUInt32LE(0);
+    let id = (h % this.max) + 1;
+    for (let probes = 0; probes < this.max; probes++, id = (id % this.max) + 1) {
+      const at = this.#read(id);
+      if (at === name) return this.#remember(name, id);
+      if (at !== undefined) continue;
+      if (!allocate) return undefined;
+      try {
+        this.map.update(this.#key(id), encoded, BPF_NOEXIST);
+        return this.#remember(name, id);
+      } catch (e) {
+        if (!(e instanceof BpfError && e.errno === EEXIST)) throw e;
+        // Another writer claimed the slot meanwhile: it may hold this very name.
+        if (this.#read(id) === name) return this.#remember(name, id);
+      }
+    }
+    throw new Error(`${this.map.info.name} is full (${this.max} names)`);
+  }
+
+  name(id: number): string | undefined {
+    const known = this.#byId.get(id);
+    if (known !== undefined) return known;
+    const n = this.#read(id);
+    return n === undefined ? undefined : (this.#remember(n, id), n);
+  }
+
+  size(): number {
+    return this.map.keys().length;
+  }
+}
+
+export interface AuthEntryIds {
+  key: AuthKeyIds;
+  info: AuthInfo;
+}
+
+/** The pinned auth maps of a pin root. */
+export class AuthDatapath {
+  readonly identities: NameTable;
+  readonly nodes: NameTable;
+
+  private constructor(
+    readonly pinRoot: string,
+    private readonly maps: Map<AuthMapName, BpfMap>,
+  ) {
+    this.identities = new NameTable(this.map('nm_identities'), 0xffff_fffe);
+    this.nodes = new NameTable(this.map('nm_nodes'), 0xffff);
+  }
+
+  /** Opens the pins (see ensureAuthMaps to create them). */
+  static open(pinRoot = DEFAULT_PIN_ROOT): AuthDatapath {
+    const maps = new Map<AuthMapName, BpfMap>();
+    try {
+      for (const name of AUTH_MAPS) {
+        const path = join(pinRoot, 'maps', name);
+        if (!existsSync(path)) throw new Error(`the auth datapath maps are not pinned: ${path} is missing (nodemesh bpf attach, or ensureAuthMaps)`);
+        maps.set(name, BpfMap.openPinned(path));
+      }
+    } catch (e) {
+      for (const m of maps.values()) m.close();
+      throw e;
+    }
+    return new AuthDatapath(pinRoot, maps);
+  }
+
+  map(name: AuthMapName): BpfMap {
+    return this.maps.get(name)!;
+  }
+
+  close(): void {
+    for (const m of this.maps.values()) m.close();
+  }
+
+  // --- identity index (the IdentityIndex of auth/src/datapath.ts) ---
+
+  identityId(spiffeId: string): number {
+    return this.identities.id(spiffeId)!;
+  }
+  spiffeId(identityId: number): string | undefined {
+    return this.identities.name(identityId);
+  }
+  nodeId(node: string): number {
+    return this.nodes.id(node)!;
+  }
+  nodeName(nodeId: number): string | undefined {
+    return this.nodes.name(nodeId);
+  }
+
+  // --- nm_auth ---
+
+  setAuth(key: AuthKeyIds, info: AuthInfo): void {
+    this.map('nm_auth').update(AUTH_KEY.encode(key), AUTH_INFO.encode(info));
+  }
+  getAuth(key: AuthKeyIds): AuthInfo | undefined {
+    const v = this.map('nm_auth').lookup(AUTH_KEY.encode(key));
+    return v && AUTH_INFO.decode(v);
+  }
+  deleteAuth(key: AuthKeyIds): boolean {
+    return this.map('nm_auth').delete(AUTH_KEY.encode(key));
+  }
+  /** Every entry (a snapshot); entries deleted while listing are skipped. */
+  listAuth(): AuthEntryIds[] {
+    const m = this.map('nm_auth');
+    return m.keys().flatMap((k) => {
+      const v = m.lookup(k);
+      return v ? [{ key: AUTH_KEY.decode(k), info: AUTH_INFO.decode(v) }] : [];
+    });
+  }
+
+  // --- nm_ip_identity ---
+
+  setIpIdentity(address: string, v: IpIdentity): void {
+    this.map('nm_ip_identity').update(ipv4Key(address), IP_IDENTITY.encode(v));
+  }
+  deleteIpIdentity(address: string): boolean {
+    return this.map('nm_ip_identity').delete(ipv4Key(address));
+  }
+  ipIdentities(): { address: string; identity: IpIdentity }[] {
+    const m = this.map('nm_ip_identity');
+    return m.keys().flatMap((k) => {
+      const v = m.lookup(k);
+      return v ? [{ address: ipv4FromKey(k), identity: IP_IDENTITY.decode(v) }] : [];
+    });
+  }
+  /** Makes nm_ip_identity hold exactly `wanted` (address → SPIFFE ID on a node), touching only the difference. */
+  syncIpIdentities(wanted: readonly { address: string; spiffeId: string; node: string }[]): { set: number; removed: number } {
+    const m = this.map('nm_ip_identity');
+    const want = new Map(wanted.map((w) => [ipv4Key(w.address).toString('hex'), IP_IDENTITY.encode({ identityId: this.identityId(w.spiffeId), nodeId: this.nodeId(w.node) })]));
+    let set = 0;
+    let removed = 0;
+    for (const k of m.keys()) if (!want.has(k.toString('hex'))) (m.delete(k), removed++);
+    for (const [hex, v] of want) {
+      const have = m.lookup(Buffer.from(hex, 'hex'));
+      if (have && have.equals(v)) continue;
+      m.update(Buffer.from(hex, 'hex'), v);
+      set++;
+    }
+    return { set, removed };
+  }
+
+  // --- nm_auth_required ---
+
+  requirements(): AuthRequiredKey[] {
+    return this.map('nm_auth_required').keys().map((k) => AUTH_REQUIRED_KEY.decode(k));
+  }
+  /** Makes nm_auth_required hold exactly `wanted` (SPIFFE ID, port; 0 = every port), touching only the difference. */
+  syncRequirements(wanted: readonly { spiffeId: string; port: number }[]): { added: number; removed: number } {
+    const m = this.map('nm_auth_required');
+    const want = new Set(wanted.map((w) => AUTH_REQUIRED_KEY.encode({ identityId: this.identityId(w.spiffeId), port: w.port }).toString('hex')));
+    const have = new Set(m.keys().map((k) => k.toString('hex')));
+    let added = 0;
+    let removed = 0;
+    for (const hex of have) if (!want.has(hex)) (m.delete(Buffer.from(hex, 'hex')), removed++);
+    for (const hex of want) {
+      if (have.has(hex)) continue;
+      m.update(Buffer.from(hex, 'hex'), AUTH_REQUIRED_VALUE.encode({ mode: AUTH_MODE_REQUIRED }));
+      added++;
+    }
+    return { added, removed };
+  }
+
+  /** Entries per map (a snapshot), with each map's capacity. */
+  mapSizes(): { name: AuthMapName; entries: number; maxEntries: number }[] {
+    return AUTH_MAPS.map((name) => ({ name, entries: this.map(name).keys().length, maxEntries: this.map(name).info.maxEntries }));
+  }
+}
