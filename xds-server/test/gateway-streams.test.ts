@@ -11,12 +11,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { decodeMessage, encodeMessage } from '../../api/src/any.js';
-import { messageName, TypeUrl } from '../../api/src/type-urls.js';
-import { checkResource } from '../../node-proxy/src/engine/features/check.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
-import { udpStreamListener } from '../src/xds/gateway-streams.js';
 import { ConfigDir, waitFor } from './helpers.js';
 import { freePort } from './http-echo.js';
 import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
@@ -344,19 +340,7 @@ spec:
     await waitFor('the revocation', async () => (await tcpHello(port.cross!)) === undefined);
   });
 
-  it('UDP: a UDPRoute forwards datagrams and the answers come back', { skip: p.skip }, async (t) => {
-    // The embedded engine's feature check, for the embedded variant only: Envoy
-    // serves UDP listeners with its udp_proxy listener filter.
-    if (p.kind === 'embedded') {
-      const gw = { namespace: 'default', name: 'edge', source: { kind: 'Gateway', namespace: 'default', name: 'edge' }, addresses: ['127.0.0.1'], ports: [] };
-      const listener = udpStreamListener(gw, { port: port.udp!, protocol: 'UDP', virtualHosts: [], certificates: [], streams: [{ name: 'default/dns', source: gw.source, hostnames: [], backends: [{ cluster: 'c', weight: 1 }] }] }, '127.0.0.1')!;
-      const name = messageName(TypeUrl.Listener);
-      const problems = checkResource(TypeUrl.Listener, decodeMessage(name, encodeMessage(name, listener)));
-      if (problems.length > 0) {
-        t.skip(`the embedded engine does not serve UDP listeners yet: ${problems.join('; ')}`);
-        return;
-      }
-    }
+  it('UDP: a UDPRoute forwards datagrams and the answers come back', { skip: p.skip }, async () => {
     const answer = await waitFor('a UDP answer', async () => udpAsk(port.udp!, 'hello'), 15_000);
     assert.equal(answer, 'dns:hello');
     assert.match(routeStatus('UDPRoute', 'dns'), /"reason":"Accepted"/);
