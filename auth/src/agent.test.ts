@@ -2,12 +2,15 @@
 // 127.0.0.1, node-b on 127.0.0.2), one configuration directory, one
 // bring-your-own CA directory. Real files, real TLS 1.3, real HTTP admin.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatAuthStatus, runAuthStatus } from '../../cli/src/auth-status.js';
 import { AuthAgent, type AuthAgentStatus } from './agent.js';
+import { detach } from '../../bpf/sockmap/src/loader.js';
+import { BPFFS, DEFAULT_OBJECTS_DIR, isBpffs, objectsMissing } from '../../bpf/sockmap/src/preflight.js';
+import { BpfAuthMap } from './authmap/bpf.js';
 import { InMemoryAuthMap } from './authmap/memory.js';
 import { TrustStore } from './certs/trust.js';
 import { StaticCertificateProvider } from './certs/provider.js';
@@ -24,6 +27,16 @@ import { addToResources } from '../../crds/src/resources.js';
 import { translateResources } from '../../xds-server/src/translate/kubernetes/translate.js';
 
 const TD = 'mesh.example';
+
+// node-b writes its entries into a pinned BPF auth map where the datapath can run here.
+const bpfSkip =
+  process.getuid?.() !== 0
+    ? 'needs root (BPF maps)'
+    : !existsSync(BPFFS) || !isBpffs(BPFFS)
+      ? `bpffs is not mounted at ${BPFFS}`
+      : objectsMissing(DEFAULT_OBJECTS_DIR, ['auth_ingress']);
+if (bpfSkip) console.log(`# node-b uses an in-memory auth map; the BPF auth map check is skipped: ${bpfSkip}`);
+const PIN_B = join(BPFFS, `nmlab-${process.pid}-auth-agent-b`);
 const FRONTEND = `spiffe://${TD}/ns/shop/sa/frontend`;
 const REVIEWS = `spiffe://${TD}/ns/shop/sa/reviews`;
 const RATINGS = `spiffe://${TD}/ns/shop/sa/ratings`;
@@ -99,7 +112,8 @@ describe('auth agent: two nodes on loopback', () => {
     const common = { configDir: config, trustDomain: TD, caDir, adminAddress: '127.0.0.1:0', providerMode: 'poll' as const, pollIntervalMs: 50 };
     // Ports are not known before listening, so the Node objects (with their auth ports) come after.
     a = new AuthAgent({ ...common, nodeName: 'node-a', stateDir: join(root, 'state-a'), listenHost: '127.0.0.1', listenPort: 0, logger: logA.logger });
-    b = new AuthAgent({ ...common, nodeName: 'node-b', stateDir: join(root, 'state-b'), listenHost: '127.0.0.2', listenPort: 0, logger: logB.logger });
+    if (!bpfSkip) detach(PIN_B);
+    b = new AuthAgent({ ...common, nodeName: 'node-b', stateDir: join(root, 'state-b'), listenHost: '127.0.0.2', listenPort: 0, logger: logB.logger, ...(!bpfSkip && { bpfPinRoot: PIN_B }) });
     await a.start();
     await b.start();
     const port = (x: AuthAgent) => Number(x.listenAddress.split(':').pop());
@@ -110,6 +124,7 @@ describe('auth agent: two nodes on loopback', () => {
   after(async () => {
     await a?.stop();
     await b?.stop();
+    if (!bpfSkip) detach(PIN_B);
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -143,6 +158,15 @@ describe('auth agent: two nodes on loopback', () => {
     assert.match(outB, /required +spiffe:\/\/mesh\.example\/ns\/shop\/sa\/reviews at 10\.0\.0\.20 every port from spiffe:\/\/mesh\.example\/ns\/shop\/sa\/frontend/);
     const metrics = await (await fetch(`http://${b.adminAddress}/metrics`)).text();
     assert.match(metrics, /nodemesh_auth_handshakes_total\{role="responder",result="ok",reason=""\} 1/);
+  });
+
+  it("with --bpf-pin-root, the responder's entry is in the pinned BPF auth map the ingress check reads", { skip: bpfSkip }, async () => {
+    await a.authenticateTo({ localIdentity: FRONTEND, destinationAddress: '10.0.0.20' });
+    const pinned = await BpfAuthMap.open(PIN_B).list();
+    const e = pinned.find((x) => x.localIdentity === REVIEWS && x.remoteIdentity === FRONTEND);
+    assert.ok(e, JSON.stringify(pinned));
+    assert.deepEqual([e.remoteNode, e.role], ['node-a', 'responder']);
+    assert.ok(e.expiresAt > Date.now());
   });
 
   it('refuses a flow to an identity that is not on the target node, with the reason', async () => {

@@ -25,7 +25,9 @@ import type { AuthRequirementIR } from '../../xds-server/src/model/auth-policies
 import { FileProvider, type ProviderState } from '../../xds-server/src/provider/file/index.js';
 import { translateAuthPolicies } from '../../xds-server/src/translate/auth/translate.js';
 import { translateResources } from '../../xds-server/src/translate/kubernetes/translate.js';
+import { BpfAuthMap } from './authmap/bpf.js';
 import { InMemoryAuthMap } from './authmap/memory.js';
+import type { AuthMap } from './authmap/types.js';
 import type { AuthEntry } from './authmap/types.js';
 import { X509Authority } from './certs/authority.js';
 import { EmbeddedCertificateProvider } from './certs/embedded.js';
@@ -58,6 +60,12 @@ export interface AuthAgentOptions {
   adminAddress: string;
   logger: Logger;
   svidTtlMs?: number;
+  /**
+   * Write auth entries into the pinned BPF auth map under this bpffs
+   * directory (the bpf agent's --pin-root, whose cgroup_skb/ingress check
+   * reads them) instead of an in-memory map.
+   */
+  bpfPinRoot?: string;
   /** FileProvider tuning (tests poll fast). */
   pollIntervalMs?: number;
   providerMode?: 'watch' | 'poll';
@@ -83,7 +91,7 @@ export class AuthAgent {
   readonly #o: AuthAgentOptions;
   readonly registry = new client.Registry();
   readonly #metrics = new AuthMetrics(this.registry);
-  readonly #authMap = new InMemoryAuthMap();
+  readonly #authMap: AuthMap;
   #trust!: TrustStore;
   #provider!: EmbeddedCertificateProvider;
   #server!: AuthServer;
@@ -102,6 +110,7 @@ export class AuthAgent {
 
   constructor(o: AuthAgentOptions) {
     this.#o = o;
+    this.#authMap = o.bpfPinRoot !== undefined ? BpfAuthMap.open(o.bpfPinRoot) : new InMemoryAuthMap();
   }
 
   /** host:port the handshake responder listens on. */

@@ -15,6 +15,7 @@ export interface AuthAgentFlags {
   authPort: string;
   admin: string;
   svidTtlS?: string;
+  bpfPinRoot?: string;
   logLevel: LogLevel;
 }
 
@@ -39,6 +40,7 @@ export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
     defaultAuthPort: Number(flags.authPort || DEFAULT_AUTH_PORT),
     adminAddress: flags.admin,
     ...(flags.svidTtlS ? { svidTtlMs: Number(flags.svidTtlS) * 1000 } : {}),
+    ...(flags.bpfPinRoot ? { bpfPinRoot: flags.bpfPinRoot } : {}),
     logger,
   });
   await agent.start();

@@ -184,6 +184,7 @@ auth
   .option('--auth-port <port>', 'auth port of nodes without the nodemesh.io/auth-port annotation', '4250')
   .option('--admin <host:port>', 'admin endpoint (/status, /metrics)', '127.0.0.1:9878')
   .option('--svid-ttl-s <s>', 'SVID lifetime in seconds (default 3600)')
+  .option('--bpf-pin-root <dir>', "write auth entries into the BPF auth map pinned there (the bpf agent's --pin-root, run with --auth-datapath); default: an in-memory map")
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(async (flags) => (await import('./auth-agent.js')).runAuthAgent(flags));
 auth
