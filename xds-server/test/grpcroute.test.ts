@@ -18,11 +18,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createTestPki, hasOpenssl, type TestPki } from '../../node-proxy/src/engine/tls/testing-certs.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
 import { TypeUrl } from '../../api/src/type-urls.js';
 import { ConfigDir, waitFor } from './helpers.js';
+import { selfSigned, type TestCert } from './test-certs.js';
 import { VipRelay } from './vip-relay.js';
 import { freePort } from './http-echo.js';
 import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
@@ -121,7 +121,7 @@ metadata: { name: ${name}-1, namespace: default }
 spec: { address: 127.0.0.1, ports: { ${portName}: ${port} }, labels: { app: ${name} } }
 `;
 
-const gateway = (httpPort: number, httpsPort: number | undefined) => `apiVersion: gateway.networking.k8s.io/v1
+const gateway = (httpPort: number, httpsPort: number) => `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: { name: nodemesh }
 spec: { controllerName: nodemesh.io/gateway-controller }
@@ -134,7 +134,8 @@ spec:
   addresses: [{ type: IPAddress, value: 127.0.0.1 }]
   listeners:
     - { name: grpc, protocol: HTTP, port: ${httpPort} }
-${httpsPort === undefined ? '' : `    - { name: grpcs, protocol: HTTPS, port: ${httpsPort}, hostname: grpc.example.com, tls: { certificateRefs: [{ name: grpc-tls }] } }\n`}`;
+    - { name: grpcs, protocol: HTTPS, port: ${httpsPort}, hostname: grpc.example.com, tls: { certificateRefs: [{ name: grpc-tls }] } }
+`;
 
 const ROUTES = `apiVersion: gateway.networking.k8s.io/v1
 kind: GRPCRoute
@@ -197,13 +198,13 @@ for (const p of NODE_PROXIES) describe(`GRPCRoute on real traffic (${p.kind}, gr
   const dir = new ConfigDir();
   const backends: { stop(): Promise<void> }[] = [];
   const clients: grpc.Client[] = [];
-  let pki: TestPki | undefined;
+  let cert: TestCert;
   let cp: ControlPlane;
   let relay: VipRelay;
   let proxy: NodeProxy | undefined;
   let gw: grpc.Client;
   let gwPort: number;
-  let httpsPort: number | undefined;
+  let httpsPort: number;
   let meshPort: number;
 
   const client = (target: string, creds = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}) => {
@@ -223,18 +224,16 @@ for (const p of NODE_PROXIES) describe(`GRPCRoute on real traffic (${p.kind}, gr
       backends.push(b);
       docs.push(service(name, port, name === 'echo' ? '10.96.0.40' : 'None'), workload(name, port.name, b.port));
     }
-    if (hasOpenssl()) {
-      pki = createTestPki();
-      httpsPort = await freePort();
-      const leaf = pki.leaf('grpc.example.com', ['DNS:grpc.example.com']);
-      const b64 = (s: string) => Buffer.from(s).toString('base64');
-      docs.push(`apiVersion: v1
+    // The HTTPS listener's certificate, made in-process (no openssl needed).
+    cert = await selfSigned('grpc.example.com');
+    httpsPort = await freePort();
+    const b64 = (x: string) => Buffer.from(x).toString('base64');
+    docs.push(`apiVersion: v1
 kind: Secret
 metadata: { name: grpc-tls, namespace: default }
 type: kubernetes.io/tls
-data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
+data: { tls.crt: ${b64(cert.cert)}, tls.key: ${b64(cert.key)} }
 `);
-    }
     dir.write('services.yaml', docs.join('---\n'));
     dir.write('gateway.yaml', gateway(gwPort, httpsPort));
     dir.write('routes.yaml', ROUTES);
@@ -252,7 +251,6 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     await relay?.stop();
     await cp?.stop();
     await Promise.all(backends.map((b) => b.stop()));
-    pki?.cleanup();
     dir.cleanup();
   });
 
@@ -339,9 +337,8 @@ data: { tls.crt: ${b64(leaf.cert)}, tls.key: ${b64(leaf.key)} }
     assert.equal(g?.listeners?.find((l) => l.name === 'grpc')?.attachedRoutes, 1);
   });
 
-  it('an HTTPS listener terminates TLS and serves gRPC over h2 (ALPN), the listener chosen by SNI', { skip: p.skip }, async (t) => {
-    if (pki === undefined || httpsPort === undefined) return t.skip('openssl is not available to make a certificate');
-    const tls = client(`127.0.0.1:${httpsPort}`, grpc.credentials.createSsl(Buffer.from(pki.ca.cert)), { 'grpc.ssl_target_name_override': 'grpc.example.com' });
+  it('an HTTPS listener terminates TLS and serves gRPC over h2 (ALPN), the listener chosen by SNI', { skip: p.skip }, async () => {
+    const tls = client(`127.0.0.1:${httpsPort}`, grpc.credentials.createSsl(Buffer.from(cert.cert)), { 'grpc.ssl_target_name_override': 'grpc.example.com' });
     assert.equal(await backendOf(tls, '/nodemesh.test.Echo/Who'), 'echo-v1');
     assert.equal(await backendOf(tls, '/nodemesh.test.Echo/Who', { 'x-version': 'v2' }), 'echo-v2');
     assert.equal(await backendOf(tls, '/nodemesh.test.Missing/Who'), 'status UNAVAILABLE');
