@@ -30,7 +30,7 @@ if (skip) console.log(`# SKIPPED sockmap e2e: ${skip}`);
 // endpoint is another service's VIP:port (10.96.0.20:80), so the proxy's own
 // upstream connection goes to a steered address and must not be redirected;
 // remote: a backend on a second node, reached over the lab's veth link.
-const CONFIG = `apiVersion: v1
+const WEB = `apiVersion: v1
 kind: Service
 metadata: { name: web, namespace: default }
 spec:
@@ -42,13 +42,8 @@ apiVersion: nodemesh.io/v1alpha1
 kind: Workload
 metadata: { name: web-1, namespace: default }
 spec: { address: 10.244.1.10, labels: { app: web } }
----
-apiVersion: nodemesh.io/v1alpha1
-kind: Workload
-metadata: { name: web-2, namespace: default }
-spec: { address: 10.244.1.11, labels: { app: web } }
----
-apiVersion: v1
+`;
+const DB = `apiVersion: v1
 kind: Service
 metadata: { name: db, namespace: default }
 spec:
@@ -60,7 +55,14 @@ apiVersion: nodemesh.io/v1alpha1
 kind: Workload
 metadata: { name: db-0, namespace: default }
 spec: { address: 10.244.1.20, labels: { app: db } }
+`;
+const CONFIG = `${WEB}---
+apiVersion: nodemesh.io/v1alpha1
+kind: Workload
+metadata: { name: web-2, namespace: default }
+spec: { address: 10.244.1.11, labels: { app: web } }
 ---
+${DB}---
 apiVersion: v1
 kind: Service
 metadata: { name: legacy, namespace: default }
@@ -300,33 +302,6 @@ describe('eBPF steering (connect4 + sockops + getsockopt + sk_msg) on the real k
 // every change, without a restart; SIGTERM leaves pins and links. The
 // xds-server runs with --access-log, so the node proxy's access log shows
 // each steered connection's original destination (the service VIP:port).
-const WEB = `apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: default }
-spec:
-  clusterIP: 10.96.0.20
-  selector: { app: web }
-  ports: [{ name: http, port: 80, targetPort: 8080, appProtocol: http }]
----
-apiVersion: nodemesh.io/v1alpha1
-kind: Workload
-metadata: { name: web-1, namespace: default }
-spec: { address: 10.244.1.10, labels: { app: web } }
-`;
-const DB = `apiVersion: v1
-kind: Service
-metadata: { name: db, namespace: default }
-spec:
-  clusterIP: 10.96.0.30
-  selector: { app: db }
-  ports: [{ name: tcp, port: 5432 }]
----
-apiVersion: nodemesh.io/v1alpha1
-kind: Workload
-metadata: { name: db-0, namespace: default }
-spec: { address: 10.244.1.20, labels: { app: db } }
-`;
-
 describe('nodemesh bpf agent: follows the configuration directory; SIGTERM leaves the datapath in place', { skip }, () => {
   let lab: Lab;
   let node: LabNode;
