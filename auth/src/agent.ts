@@ -9,10 +9,12 @@
 // - runs the handshake responder (AuthServer) and the initiator side
 //   (AuthManager), admitting initiators only when the model places their
 //   identity on the node they claim, connecting from that node's address;
+// - with --gate, runs the auth gate (gate.ts): nm_auth_connect4 steers an
+//   auth-required connection that has no entry there; the gate holds it,
+//   authenticates, then forwards or resets it. Its address goes into the
+//   pinned nm_auth_gate map once it listens, and port 0 on a clean stop, so
+//   the connect hook refuses (fails closed) while no gate runs;
 // - serves /status (what `nodemesh auth status` prints) and /metrics.
-// Until the BPF datapath exists nothing asks it to authenticate a flow by
-// itself: authenticate() is the entry point the datapath's ring buffer (or the
-// auth gate) will call.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -34,7 +36,9 @@ import { EmbeddedCertificateProvider } from './certs/embedded.js';
 import { TrustStore } from './certs/trust.js';
 import type { NodeAddress } from './handshake/client.js';
 import { AuthServer, type ResponderOutcome } from './handshake/server.js';
+import { AuthGateServer, type GateStats } from './gate.js';
 import { AuthManager, type AuthDecision } from './manager.js';
+import { originalDst } from '../../node-proxy/src/engine/listener/original-dst.js';
 import { AuthMetrics } from './metrics.js';
 import { authorizePeer, computePlacement, identitiesOnNode, type Placement } from './placement.js';
 import type { AuthFailureReason } from './reasons.js';
@@ -66,6 +70,12 @@ export interface AuthAgentOptions {
    * reads them) instead of an in-memory map.
    */
   bpfPinRoot?: string;
+  /**
+   * Run the auth gate on this address (IPv4; the workloads must reach it:
+   * loopback when they share the node's network namespace). With
+   * bpfPinRoot its address is written into nm_auth_gate.
+   */
+  gate?: { host: string; port: number };
   /** FileProvider tuning (tests poll fast). */
   pollIntervalMs?: number;
   providerMode?: 'watch' | 'poll';
@@ -82,6 +92,8 @@ export interface AuthAgentStatus {
   pending: string[];
   failures: { initiator: Partial<Record<AuthFailureReason, number>>; responder: Partial<Record<AuthFailureReason, number>> };
   handshakes: { responderOk: number; responderFailed: number };
+  /** The auth gate: where it listens and what it did with the connections it held; undefined without --gate. */
+  gate?: { listen: string; bpf: boolean } & GateStats;
   /** Auth requirements whose destination runs on this node. */
   requirements: AuthRequirementIR[];
   configErrors: string[];
@@ -105,6 +117,8 @@ export class AuthAgent {
   #applying: Promise<void> = Promise.resolve();
   readonly #responderFailures = new Map<AuthFailureReason, number>();
   #listen = '';
+  #gate: AuthGateServer | undefined;
+  #gateListen = '';
   #adminBound = '';
   #unsubscribe: (() => void) | undefined;
 
@@ -166,11 +180,31 @@ export class AuthAgent {
     const bound = await this.#server.listen(port, host);
     this.#listen = `${bound.address}:${bound.port}`;
     this.#manager.start();
+    if (o.gate) await this.#startGate(o.gate);
     this.#adminBound = await this.#startAdmin(o.adminAddress);
-    o.logger.info('auth agent running', { node: o.nodeName, listen: this.#listen, admin: this.#adminBound, identities: this.#provider.identities().length });
+    o.logger.info('auth agent running', { node: o.nodeName, listen: this.#listen, gate: this.#gateListen || undefined, admin: this.#adminBound, identities: this.#provider.identities().length });
+  }
+
+  async #startGate(at: { host: string; port: number }): Promise<void> {
+    this.#gate = new AuthGateServer({
+      nodeName: this.#o.nodeName,
+      lookup: (address) => this.#placement.byAddress.get(address),
+      authenticate: (flow) => this.#manager.authenticate(flow),
+      originalDst,
+      logger: this.#o.logger,
+      registry: this.registry,
+    });
+    const a = await this.#gate.listen(at.port, at.host);
+    this.#gateListen = `${a.address}:${a.port}`;
+    // Only now may the connect hook send connections here.
+    if (this.#authMap instanceof BpfAuthMap) this.#authMap.datapath.setGate({ address: a.address, port: a.port });
   }
 
   async stop(): Promise<void> {
+    // First: no new connection is steered to a gate that is going away; the
+    // connect hook refuses them (fail closed) until a gate runs again.
+    if (this.#gate && this.#authMap instanceof BpfAuthMap) this.#authMap.datapath.setGate({ address: '0.0.0.0', port: 0 });
+    await this.#gate?.close();
     this.#unsubscribe?.();
     this.#files?.stop();
     await this.#applying;
@@ -185,7 +219,7 @@ export class AuthAgent {
     await this.#applying;
   }
 
-  /** "May this flow open?": the entry point of the datapath (not built yet) and of tests. */
+  /** "May this flow open?": the entry point of the auth gate and of tests. */
   authenticate(flow: { localIdentity: string; remoteIdentity: string; remoteNode: string }): Promise<AuthDecision> {
     return this.#manager.authenticate(flow);
   }
@@ -212,6 +246,7 @@ export class AuthAgent {
       pending: s.pending,
       failures: { initiator: s.failures, responder: Object.fromEntries(this.#responderFailures) },
       handshakes: { responderOk: this.#server.stats.ok, responderFailed: this.#server.stats.failed },
+      ...(this.#gate ? { gate: { listen: this.#gateListen, bpf: this.#authMap instanceof BpfAuthMap, ...this.#gate.stats } } : {}),
       requirements: this.#requirements.filter((r) => r.destination.node === this.#o.nodeName),
       configErrors: this.#configErrors,
     };

@@ -16,6 +16,7 @@ export interface AuthAgentFlags {
   admin: string;
   svidTtlS?: string;
   bpfPinRoot?: string;
+  gate?: string;
   logLevel: LogLevel;
 }
 
@@ -27,6 +28,12 @@ export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
     const i = flags.listen.lastIndexOf(':');
     listenHost = flags.listen.slice(0, i).replace(/^\[|\]$/g, '') || undefined;
     listenPort = Number(flags.listen.slice(i + 1));
+  }
+  let gate: { host: string; port: number } | undefined;
+  if (flags.gate) {
+    const i = flags.gate.lastIndexOf(':');
+    gate = { host: flags.gate.slice(0, i) || '127.0.0.1', port: Number(flags.gate.slice(i + 1)) };
+    if (!Number.isInteger(gate.port) || gate.port < 1 || gate.port > 65535) throw new Error(`--gate ${flags.gate}: expected IPv4:port`);
   }
   const agent = new AuthAgent({
     nodeName: flags.node,
@@ -41,6 +48,7 @@ export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
     adminAddress: flags.admin,
     ...(flags.svidTtlS ? { svidTtlMs: Number(flags.svidTtlS) * 1000 } : {}),
     ...(flags.bpfPinRoot ? { bpfPinRoot: flags.bpfPinRoot } : {}),
+    ...(gate ? { gate } : {}),
     logger,
   });
   await agent.start();

@@ -31,6 +31,8 @@ export function formatAuthStatus(s: AuthAgentStatus): string {
   for (const p of s.pending) out.push(`  ${p}`);
   out.push(`failures by reason: initiator: ${reasons(s.failures.initiator)}; responder: ${reasons(s.failures.responder)}`);
   out.push(`responder handshakes: ${s.handshakes.responderOk} ok, ${s.handshakes.responderFailed} refused`);
+  if (s.gate) out.push(`auth gate ${s.gate.listen}${s.gate.bpf ? '' : ' (not steered: no --bpf-pin-root)'}: ${s.gate.held} held, ${s.gate.forwarded} forwarded, refused: ${reasons(s.gate.refused)}`);
+  else out.push('auth gate: off (no --gate): nothing holds auth-required connections on this node');
   out.push(`auth requirements for workloads on this node (${s.requirements.length}):`);
   for (const r of s.requirements) {
     const ports = r.ports.length === 0 ? 'every port' : r.ports.map((p) => `${p.protocol}/${p.port === 0 ? '*' : p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}`).join(',');

@@ -92,7 +92,7 @@ steeringOptions(
 )
   .requiredOption('--config <dir>', 'mesh configuration directory (watched): its service VIP:ports are steered')
   .option('--admin <host:port>', 'the agent\'s /metrics and /ready; "off" to disable', '127.0.0.1:9877')
-  .option('--auth-datapath', 'also enforce authentication on receive (nm_auth_ingress on the mesh cgroups; nm_ip_identity, nm_auth_required from the model)')
+  .option('--auth-datapath', 'also enforce authentication (nm_auth_connect4 and nm_auth_ingress on the mesh cgroups; nm_ip_identity, nm_auth_required from the model)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(async (flags) => (await import('./bpf-agent.js')).runBpfAgent(flags));
 bpf
@@ -185,6 +185,7 @@ auth
   .option('--admin <host:port>', 'admin endpoint (/status, /metrics)', '127.0.0.1:9878')
   .option('--svid-ttl-s <s>', 'SVID lifetime in seconds (default 3600)')
   .option('--bpf-pin-root <dir>', "write auth entries into the BPF auth map pinned there (the bpf agent's --pin-root, run with --auth-datapath); default: an in-memory map")
+  .option('--gate <ipv4:port>', 'run the auth gate there: auth-required connections without an entry are held there while the agent authenticates (needs --bpf-pin-root to be steered)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(async (flags) => (await import('./auth-agent.js')).runAuthAgent(flags));
 auth

@@ -84,6 +84,12 @@ export interface SpawnOptions {
    * process detached from this one (it outlives it: `nodemesh lab up`).
    */
   logFile?: string;
+  /**
+   * Enter only the network namespace (nsenter), keeping the host's /sys:
+   * `ip netns exec` remounts /sys, which hides bpffs pins from a process that
+   * needs them (the auth agent writing its entries).
+   */
+  hostSys?: boolean;
 }
 
 export class LabNode {
@@ -132,7 +138,8 @@ export class LabNode {
     // The move happens before `ip netns exec`, which remounts /sys (and so
     // hides the cgroup2 mount under it) inside the namespace.
     const log = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
-    const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', procs, 'ip', 'netns', 'exec', this.netns, cmd, ...args], {
+    const enter = opts.hostSys ? ['nsenter', `--net=/run/netns/${this.netns}`] : ['ip', 'netns', 'exec', this.netns];
+    const child = spawn('sh', ['-c', 'echo $$ > "$0" && exec "$@"', procs, ...enter, cmd, ...args], {
       stdio: log === undefined ? (opts.stdio ?? 'pipe') : ['ignore', log, log],
       detached: log !== undefined,
       env: { ...process.env, ...opts.env },

@@ -34,6 +34,11 @@ enum nm_counter {
 	NM_C_AUTH_DROP_UNKNOWN_IDENTITY,  /* auth required, source address not in nm_ip_identity: dropped */
 	NM_C_AUTH_DROP_NO_ENTRY,          /* auth required, no nm_auth entry for the pair: dropped */
 	NM_C_AUTH_DROP_EXPIRED,           /* auth required, the entry expired: dropped */
+	NM_C_AUTH_CONNECT_AUTHENTICATED,  /* connect to an auth-required port, valid entry: normal path */
+	NM_C_AUTH_CONNECT_NOT_REQUIRED,   /* connect to a destination that requires nothing */
+	NM_C_AUTH_CONNECT_HELD,           /* no valid entry: steered to the auth gate */
+	NM_C_AUTH_CONNECT_NO_GATE,        /* no valid entry and no gate: refused (EPERM) */
+	NM_C_AUTH_CONNECT_ORIG_STORE_FAILED, /* the original destination could not be kept: refused */
 	NM_C_MAX = 64, /* map size: room to append reasons */
 };
 

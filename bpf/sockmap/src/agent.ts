@@ -16,7 +16,7 @@ import type { Logger } from '../../../xds-server/src/log.js';
 import { FileProvider } from '../../../xds-server/src/provider/file/index.js';
 import { translateResources } from '../../../xds-server/src/translate/kubernetes/index.js';
 import { translateAuthPolicies } from '../../../xds-server/src/translate/auth/translate.js';
-import { AuthDatapath, attachAuthIngress } from './auth-map.js';
+import { AuthDatapath, attachAuthPrograms } from './auth-map.js';
 import { authDatapathEntries } from './auth-sync.js';
 import { attach, cgroupId, Steering, type AttachReport } from './loader.js';
 import { serviceKeys, type SkippedServicePort } from './services.js';
@@ -101,9 +101,9 @@ export class SteeringAgent {
     });
     this.applyRoles();
     if (opts.authDatapath) {
-      const r = attachAuthIngress({ cgroups: opts.meshCgroups, pinRoot: opts.pinRoot });
+      const r = attachAuthPrograms({ cgroups: opts.meshCgroups, pinRoot: opts.pinRoot });
       this.auth = AuthDatapath.open(opts.pinRoot);
-      opts.log.info('auth ingress attached', { links: r.links, removedLinks: r.removedLinks });
+      opts.log.info('auth datapath attached', { links: r.links, removedLinks: r.removedLinks });
     }
     steering.setExclusions({ ports: opts.excludePorts, cidrs: opts.excludeCidrs });
 

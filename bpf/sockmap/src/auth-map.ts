@@ -31,6 +31,7 @@ import { attachLink, cgroupId, loadWithPinnedMaps } from './loader.js';
 import { BpfMap } from './maps.js';
 import { DEFAULT_OBJECTS_DIR, DEFAULT_PIN_ROOT } from './preflight.js';
 import {
+  AUTH_GATE,
   AUTH_INFO,
   AUTH_KEY,
   AUTH_MODE_REQUIRED,
@@ -40,18 +41,20 @@ import {
   ipv4FromKey,
   ipv4Key,
   NAME,
+  type AuthGate,
   type AuthInfo,
   type AuthKeyIds,
   type AuthRequiredKey,
   type IpIdentity,
 } from './auth-structs.js';
 
-export const AUTH_MAPS = ['nm_auth', 'nm_ip_identity', 'nm_identities', 'nm_nodes', 'nm_auth_required'] as const;
+export const AUTH_MAPS = ['nm_auth', 'nm_ip_identity', 'nm_identities', 'nm_nodes', 'nm_auth_required', 'nm_auth_gate'] as const;
 export type AuthMapName = (typeof AUTH_MAPS)[number];
-/** The object whose maps these are (src/auth_ingress.bpf.c). */
-export const AUTH_OBJECT = 'auth_ingress';
+/** The objects whose maps these are: the receive side (src/auth_ingress.bpf.c) and the initiating side (src/auth_connect4.bpf.c). */
+export const AUTH_OBJECTS = ['auth_ingress', 'auth_connect4'] as const;
 
 const BPF_NOEXIST = 1n;
+const ZERO_KEY = Buffer.alloc(4);
 const EEXIST = 17;
 const CLOCK_BOOTTIME = 7;
 
@@ -71,54 +74,67 @@ export function bootTimeNs(): bigint {
  */
 export function ensureAuthMaps(pinRoot = DEFAULT_PIN_ROOT, objectsDir = DEFAULT_OBJECTS_DIR): void {
   if (AUTH_MAPS.every((m) => existsSync(join(pinRoot, 'maps', m)))) return;
-  loadWithPinnedMaps(join(objectsDir, `${AUTH_OBJECT}.o`), pinRoot).close();
+  for (const o of AUTH_OBJECTS) loadWithPinnedMaps(join(objectsDir, `${o}.o`), pinRoot).close();
 }
 
 const BPF_CGROUP_INET_INGRESS = 0;
+const BPF_CGROUP_INET4_CONNECT = 10;
 export const AUTH_INGRESS_PROGRAM = 'nm_auth_ingress';
+export const AUTH_CONNECT4_PROGRAM = 'nm_auth_connect4';
+const AUTH_PROGRAMS = [
+  { object: 'auth_ingress', program: AUTH_INGRESS_PROGRAM, attachType: BPF_CGROUP_INET_INGRESS },
+  { object: 'auth_connect4', program: AUTH_CONNECT4_PROGRAM, attachType: BPF_CGROUP_INET4_CONNECT },
+] as const;
+
+export interface AuthAttachReport {
+  links: { program: string; cgroup: string; link: 'created' | 'updated' }[];
+  removedLinks: string[];
+}
 
 /**
- * Attaches nm_auth_ingress to the workloads' (mesh) cgroups with pinned
- * bpf_links, `links/nm_auth_ingress_mesh<cgroup id>` (not `_cg<id>`: the
- * steering loader removes the `_cg` links of any cgroup but the node's). As
- * the loader: the maps are the pinned ones, an existing link is updated in
- * place, links of mesh cgroups no longer given are removed (detached).
- * `nodemesh bpf detach` (removing the pin root) detaches them with the rest.
+ * Attaches both halves of the auth datapath to the workloads' (mesh)
+ * cgroups: nm_auth_ingress (receive side) and nm_auth_connect4 (initiating
+ * side), with pinned bpf_links `links/<program>_mesh<cgroup id>` (not
+ * `_cg<id>`: the steering loader removes the `_cg` links of any cgroup but
+ * the node's). As the loader: the maps are the pinned ones, an existing link
+ * is updated in place, links of mesh cgroups no longer given are removed
+ * (detached). `nodemesh bpf detach` (removing the pin root) detaches them
+ * with the rest.
  */
-export function attachAuthIngress(o: { cgroups: readonly string[]; pinRoot?: string; objectsDir?: string }): { links: { cgroup: string; link: 'created' | 'updated' }[]; removedLinks: string[] } {
+export function attachAuthPrograms(o: { cgroups: readonly string[]; pinRoot?: string; objectsDir?: string }): AuthAttachReport {
   const pinRoot = o.pinRoot ?? DEFAULT_PIN_ROOT;
   for (const d of ['maps', 'progs', 'links']) mkdirSync(join(pinRoot, d), { recursive: true });
-  const obj = loadWithPinnedMaps(join(o.objectsDir ?? DEFAULT_OBJECTS_DIR, `${AUTH_OBJECT}.o`), pinRoot);
-  try {
-    const progFd = obj.programs.get(AUTH_INGRESS_PROGRAM);
-    if (progFd === undefined) throw new Error(`${AUTH_OBJECT}.o has no program ${AUTH_INGRESS_PROGRAM}`);
-    const links: { cgroup: string; link: 'created' | 'updated' }[] = [];
-    const ids = new Set<bigint>();
-    for (const cgroup of o.cgroups) {
-      const cgId = cgroupId(cgroup);
-      ids.add(cgId);
-      const cgFd = openSync(cgroup, 'r');
-      try {
-        links.push({ cgroup, link: attachLink(progFd, cgFd, BPF_CGROUP_INET_INGRESS, join(pinRoot, 'links', `${AUTH_INGRESS_PROGRAM}_mesh${cgId}`)) });
-      } finally {
-        closeSync(cgFd);
+  const report: AuthAttachReport = { links: [], removedLinks: [] };
+  const ids = new Set(o.cgroups.map((c) => cgroupId(c)));
+  for (const p of AUTH_PROGRAMS) {
+    const obj = loadWithPinnedMaps(join(o.objectsDir ?? DEFAULT_OBJECTS_DIR, `${p.object}.o`), pinRoot);
+    try {
+      const progFd = obj.programs.get(p.program);
+      if (progFd === undefined) throw new Error(`${p.object}.o has no program ${p.program}`);
+      for (const cgroup of o.cgroups) {
+        const cgFd = openSync(cgroup, 'r');
+        try {
+          const link = attachLink(progFd, cgFd, p.attachType, join(pinRoot, 'links', `${p.program}_mesh${cgroupId(cgroup)}`));
+          report.links.push({ program: p.program, cgroup, link });
+        } finally {
+          closeSync(cgFd);
+        }
       }
+      const progPin = join(pinRoot, 'progs', p.program);
+      if (existsSync(progPin)) unlinkSync(progPin);
+      check(`pin ${progPin}`, libbpf().obj_pin(progFd, progPin));
+    } finally {
+      obj.close();
     }
-    const progPin = join(pinRoot, 'progs', AUTH_INGRESS_PROGRAM);
-    if (existsSync(progPin)) unlinkSync(progPin);
-    check(`pin ${progPin}`, libbpf().obj_pin(progFd, progPin));
-    const removedLinks: string[] = [];
     for (const pin of readdirSync(join(pinRoot, 'links'))) {
-      const m = new RegExp(`^${AUTH_INGRESS_PROGRAM}_mesh(\\d+)$`).exec(pin);
+      const m = new RegExp(`^${p.program}_mesh(\\d+)$`).exec(pin);
       if (m && !ids.has(BigInt(m[1]!))) {
         unlinkSync(join(pinRoot, 'links', pin));
-        removedLinks.push(pin);
+        report.removedLinks.push(pin);
       }
     }
-    return { links, removedLinks };
-  } finally {
-    obj.close();
   }
+  return report;
 }
 
 class NameTable {
@@ -290,6 +306,16 @@ export class AuthDatapath {
       set++;
     }
     return { set, removed };
+  }
+
+  // --- nm_auth_gate ---
+
+  /** Where the gate listens; port 0: none (auth-required connects without an entry are refused). */
+  gate(): AuthGate {
+    return AUTH_GATE.decode(this.map('nm_auth_gate').lookup(ZERO_KEY)!);
+  }
+  setGate(g: AuthGate): void {
+    this.map('nm_auth_gate').update(ZERO_KEY, AUTH_GATE.encode(g));
   }
 
   // --- nm_auth_required ---

@@ -181,4 +181,27 @@ export const NAME: Codec<string> = {
   },
 };
 
-export const AUTH_CODECS: Codec<never>[] = [AUTH_KEY, AUTH_INFO, IP_IDENTITY, AUTH_REQUIRED_KEY, AUTH_REQUIRED_VALUE, NAME] as unknown as Codec<never>[];
+export interface AuthGate {
+  /** IPv4 address the gate listens on. */
+  address: string;
+  /** 0 = no gate: auth-required connects without an entry are refused. */
+  port: number;
+}
+
+export const AUTH_GATE: Codec<AuthGate> = {
+  cName: 'nm_auth_gate',
+  header: 'auth_gate_map.h',
+  size: 8,
+  fields: { addr4: { offset: 0, size: 4 }, port: { offset: 4, size: 2 }, flags: { offset: 6, size: 1 }, pad: { offset: 7, size: 1 } },
+  encode(v) {
+    const b = Buffer.alloc(8);
+    ipv4Key(v.address).copy(b, 0);
+    b.writeUInt16LE(v.port, 4);
+    return b;
+  },
+  decode(b) {
+    return { address: ipv4FromKey(b.subarray(0, 4)), port: b.readUInt16LE(4) };
+  },
+};
+
+export const AUTH_CODECS: Codec<never>[] = [AUTH_KEY, AUTH_INFO, IP_IDENTITY, AUTH_REQUIRED_KEY, AUTH_REQUIRED_VALUE, NAME, AUTH_GATE] as unknown as Codec<never>[];

@@ -215,6 +215,11 @@ export const COUNTERS = [
   'auth_drop_unknown_identity',
   'auth_drop_no_entry',
   'auth_drop_expired',
+  'auth_connect_authenticated',
+  'auth_connect_not_required',
+  'auth_connect_held',
+  'auth_connect_no_gate',
+  'auth_connect_orig_store_failed',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 export type Counters = Record<CounterName, bigint>;

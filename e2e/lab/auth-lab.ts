@@ -1,0 +1,232 @@
+// A two-node lab with the whole auth datapath of issue #6: on each node the
+// bpf agent (--auth-datapath: nm_auth_connect4 and nm_auth_ingress on the
+// mesh cgroup, nm_ip_identity and nm_auth_required from the model) and the
+// auth agent (SVIDs from one bring-your-own CA, the handshake service on the
+// node's link address, the auth gate on the node's loopback, entries in the
+// node's own pinned maps). Workloads share their node's network namespace,
+// each on its own address on lo, in its own cgroup under the node's mesh
+// cgroup. n1 (10.244.1.0/24) serves, n2 (10.244.2.0/24) connects.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { issueCertificate } from '../../auth/src/certs/x509.js';
+import { AuthDatapath } from '../../bpf/sockmap/src/auth-map.js';
+import { BpfMap } from '../../bpf/sockmap/src/maps.js';
+import { COUNTERS, type CounterName } from '../../bpf/sockmap/src/structs.js';
+import { Lab, type LabNode } from './lab.js';
+import { NODEMESH } from './mesh.js';
+
+export const TD = 'cluster.local';
+export const spiffe = (sa: string) => `spiffe://${TD}/ns/shop/sa/${sa}`;
+export const GATE = { host: '127.0.0.1', port: 15007 };
+export const AUTH_PORT = 4250;
+export const ADMIN = '127.0.0.1:9878';
+
+export interface Lines {
+  lines: Record<string, unknown>[];
+  wait(match: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Lines matching `match`, so far. */
+  count(match: (l: Record<string, unknown>) => boolean): number;
+}
+
+/** JSON lines of a stream (non-JSON lines kept as {raw}). */
+export function jsonLines(child: ChildProcess, stream: Readable = child.stdout!): Lines {
+  const out: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let stderr = '';
+  if (stream !== child.stderr) child.stderr?.on('data', (d) => (stderr += d));
+  createInterface({ input: stream }).on('line', (l) => {
+    try {
+      out.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      out.push({ raw: l });
+    }
+    for (const w of waiters) w();
+  });
+  return {
+    lines: out,
+    count: (match) => out.filter(match).length,
+    wait: (match, timeoutMs = 20_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = out.find(match);
+          if (!hit) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit);
+        };
+        const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`no matching line in ${timeoutMs} ms: ${JSON.stringify(out.slice(-30))} ${stderr.slice(-2000)}`))), timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+export interface AuthLabWorkload {
+  name: string;
+  sa: string;
+  address: string;
+  node: 'n1' | 'n2';
+  app: string;
+}
+
+export interface AuthLabOptions {
+  tag: string;
+  workloads: AuthLabWorkload[];
+  /** Extra YAML documents (policies). */
+  policies: string;
+}
+
+export interface NodeAgents {
+  node: LabNode;
+  pinRoot: string;
+  stateDir: string;
+  bpf: Lines & { child: ChildProcess };
+  auth?: Lines & { child: ChildProcess };
+  dp: AuthDatapath;
+  counters: BpfMap;
+}
+
+/** The lab, with its configuration directory and CA, and both nodes' agents. */
+export class AuthLab {
+  readonly lab: Lab;
+  readonly root: string;
+  readonly configDir: string;
+  readonly caDir: string;
+  readonly n1: NodeAgents;
+  readonly n2: NodeAgents;
+  readonly link: { a: string; b: string };
+
+  private constructor(lab: Lab, root: string, link: { a: string; b: string }, n1: NodeAgents, n2: NodeAgents) {
+    this.lab = lab;
+    this.root = root;
+    this.configDir = join(root, 'config');
+    this.caDir = join(root, 'ca');
+    this.link = link;
+    this.n1 = n1;
+    this.n2 = n2;
+  }
+
+  static async create(o: AuthLabOptions): Promise<AuthLab> {
+    const lab = Lab.create(o.tag);
+    const root = mkdtempSync(join(tmpdir(), `nm-${o.tag}-`));
+    try {
+      const n1 = lab.addNode('n1');
+      const n2 = lab.addNode('n2');
+      const link = lab.link(n1, n2);
+      n1.addLocalAddresses(o.workloads.filter((w) => w.node === 'n1').map((w) => w.address));
+      n2.addLocalAddresses(o.workloads.filter((w) => w.node === 'n2').map((w) => w.address));
+      n1.route('10.244.2.0/24', link.b);
+      n2.route('10.244.1.0/24', link.a);
+      const configDir = join(root, 'config');
+      const caDir = join(root, 'ca');
+      mkdirSync(configDir);
+      mkdirSync(caDir);
+      await writeCa(caDir);
+      writeFileSync(join(configDir, 'nodes.yaml'), [nodeDoc('n1', link.a, '10.244.1.0/24'), nodeDoc('n2', link.b, '10.244.2.0/24')].join('---\n'));
+      writeFileSync(join(configDir, 'workloads.yaml'), o.workloads.map(workloadDoc).join('---\n'));
+      writeFileSync(join(configDir, 'policies.yaml'), o.policies);
+      const agents = async (node: LabNode): Promise<NodeAgents> => {
+        const pinRoot = join(lab.pinRoot, node.name);
+        const child = spawn(
+          NODEMESH,
+          ['bpf', 'agent', '--cgroup', node.cgroupDir, '--pin-root', pinRoot, '--config', configDir, '--mesh-cgroup', node.cgroup('mesh'), '--admin', 'off', '--auth-datapath'],
+          { stdio: ['ignore', 'inherit', 'pipe'] },
+        );
+        lab.children.add(child);
+        const bpf = { ...jsonLines(child, child.stderr!), child };
+        await bpf.wait((l) => l.msg === 'auth datapath synced', 60_000);
+        const dp = AuthDatapath.open(pinRoot);
+        return { node, pinRoot, stateDir: join(root, `state-${node.name}`), bpf, dp, counters: BpfMap.openPinned(join(pinRoot, 'maps', 'nm_counters')) };
+      };
+      const lab2 = new AuthLab(lab, root, link, await agents(n1), await agents(n2));
+      await Promise.all([lab2.startAuth(lab2.n1), lab2.startAuth(lab2.n2)]);
+      return lab2;
+    } catch (e) {
+      lab.teardown();
+      rmSync(root, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Starts (or restarts) the node's auth agent in its namespace, in cgroup system/auth (under the node's: the getsockopt and sockops hooks apply; not under mesh: its own connects are never held). */
+  async startAuth(n: NodeAgents, extra: string[] = []): Promise<void> {
+    const child = n.node.spawn(
+      NODEMESH,
+      ['auth', 'agent', '--node', n.node.name, '--config', this.configDir, '--state-dir', n.stateDir, '--ca-dir', this.caDir, '--trust-domain', TD, '--admin', ADMIN, '--bpf-pin-root', n.pinRoot, '--gate', `${GATE.host}:${GATE.port}`, ...extra],
+      { cgroup: 'system/auth', hostSys: true },
+    );
+    n.auth = { ...jsonLines(child, child.stderr!), child };
+    await n.auth.wait((l) => l.msg === 'auth agent running', 60_000);
+  }
+
+  /** SIGKILL: no clean-up of its own (the gate stays in nm_auth_gate, with nobody listening). */
+  async killAuth(n: NodeAgents): Promise<void> {
+    const child = n.auth?.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** SIGTERM: the agent withdraws its gate from nm_auth_gate before it exits. */
+  async stopAuth(n: NodeAgents): Promise<void> {
+    const child = n.auth?.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  count(n: NodeAgents, name: CounterName): bigint {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(COUNTERS.indexOf(name));
+    const v = n.counters.lookup(key)!;
+    let sum = 0n;
+    for (let off = 0; off + 8 <= v.length; off += 8) sum += v.readBigUInt64LE(off);
+    return sum;
+  }
+
+  /** `nodemesh auth status --json` run in the node's namespace, parsed. */
+  authStatus(n: NodeAgents): Record<string, unknown> {
+    return JSON.parse(n.node.exec(NODEMESH, ['auth', 'status', '--admin', ADMIN, '--json'])) as Record<string, unknown>;
+  }
+
+  teardown(): void {
+    for (const n of [this.n1, this.n2]) {
+      n.counters.close();
+      n.dp.close();
+    }
+    this.lab.teardown();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function nodeDoc(name: string, address: string, podCidr: string): string {
+  return `apiVersion: nodemesh.io/v1alpha1
+kind: Node
+metadata:
+  name: ${name}
+  annotations: { nodemesh.io/auth-port: "${AUTH_PORT}" }
+spec: { tunnelEndpoint: ${address}, podCIDRs: [${podCidr}] }
+`;
+}
+
+function workloadDoc(w: AuthLabWorkload): string {
+  return `apiVersion: nodemesh.io/v1alpha1
+kind: Workload
+metadata: { name: ${w.name}, namespace: shop }
+spec: { address: ${w.address}, labels: { app: ${w.app} }, serviceAccount: ${w.sa}, node: ${w.node} }
+`;
+}
+
+/** A bring-your-own root, as cert-manager would mount it; both nodes' agents sign with it. */
+async function writeCa(dir: string): Promise<void> {
+  const now = Date.now();
+  const ca = await issueCertificate({ subject: 'O=nodemesh e2e, CN=lab root', uris: [`spiffe://${TD}`], notBefore: new Date(now - 3600_000), notAfter: new Date(now + 24 * 3600_000), isCa: true });
+  writeFileSync(join(dir, 'tls.crt'), ca.certPem);
+  writeFileSync(join(dir, 'tls.key'), ca.key.reveal(), { mode: 0o600 });
+}
