@@ -26,6 +26,10 @@
 //                  (User space here; in the datapath the lookup is a BPF map
 //                  read in connect4.)
 //   inline mTLS    a new mTLS connection + 1-byte echo, per connection.
+//   datapath       the same through the real datapath of two lab nodes (BPF
+//                  connect hook, auth gate, handshake over the lab link,
+//                  receive-side check): see bench/auth-datapath.ts. Skipped,
+//                  with the reason printed, without root or built objects.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -50,6 +54,7 @@ import { AuthServer } from '../auth/src/handshake/server.js';
 import { AuthManager } from '../auth/src/manager.js';
 import { AuthMetrics } from '../auth/src/metrics.js';
 import { workloadSpiffeId } from '../auth/src/spiffe/id.js';
+import { datapathUnavailable, measureDatapath } from './auth-datapath.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,6 +62,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     duration: { type: 'string', default: '5' },
     flows: { type: 'string', default: '300' },
+    'datapath-flows': { type: 'string', default: '200' },
     child: { type: 'string' },
   },
 });
@@ -283,6 +289,21 @@ async function main(): Promise<void> {
     ['plain connect + echo (no auth)', ms(pct(direct, 50)), ms(pct(direct, 99)), `${directRate.toFixed(0)} conn/s`],
     ['inline mTLS per connection + echo', ms(pct(inline, 50)), ms(pct(inline, 99)), `${inlineRate.toFixed(0)} conn/s`],
   ];
+  const dpSkip = datapathUnavailable();
+  const dpFlows = Number(args['datapath-flows']);
+  if (dpSkip) rows.push([`datapath rows SKIPPED (not measured): ${dpSkip}`, '', '', '']);
+  else {
+    const dp = await measureDatapath(dpFlows);
+    // Paired per round (same moment, same machine state): less noise than a difference of percentiles.
+    const added = (xs: number[]) => xs.map((x, i) => x - dp.plain[i]!);
+    rows.push(
+      [`datapath (2 lab nodes, ${dpFlows} rounds): first connection, held by the gate + handshake + echo`, ms(pct(dp.first, 50)), ms(pct(dp.first, 99)), ''],
+      ['  added vs plain, paired per round (first-flow added latency)', ms(pct(added(dp.first), 50)), ms(pct(added(dp.first), 99)), ''],
+      ['datapath: later connection, entry in the map, straight', ms(pct(dp.later, 50)), ms(pct(dp.later, 99)), ''],
+      ['  added vs plain, paired per round', ms(pct(added(dp.later), 50)), ms(pct(added(dp.later), 99)), ''],
+      ['datapath: plain connection, port requires nothing', ms(pct(dp.plain, 50)), ms(pct(dp.plain, 99)), ''],
+    );
+  }
   console.log(`nodemesh auth benchmark: ${N} sequential handshakes, ${F} flows of each kind, throughput with ${C} in flight for ${D} s; ${PAIRS} identity pairs; node ${process.version}, ${os.cpus().length} CPUs, load average at start ${load0}`);
   console.log('');
   console.log('| measure | p50 | p99 | rate |');

@@ -63,6 +63,8 @@ for (const spec of process.env.LISTEN.split(',')) {
  *     and keeps the connection open.
  *  {op:'send', id, send, expect}: more on an open connection.
  *  {op:'close', id}
+ *  {op:'rtt', id, host, port, local}: connect, 1-byte echo, close; reports
+ *     `us` (hrtime) or the error. For benchmarks.
  *  {op:'burst', id, host, port, locals, perLocal, send, expect, timeoutMs}:
  *     perLocal connections from each address at once, each one round trip;
  *     reports counts by outcome and the slowest.
@@ -108,6 +110,11 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', as
     say({ id: c.id, ...r, ms: Date.now() - t0 });
   } else if (c.op === 'close') {
     conns.get(c.id)?.destroy(); conns.delete(c.id); say({ id: c.id, result: 'closed' });
+  } else if (c.op === 'rtt') {
+    const t0 = process.hrtime.bigint();
+    const { s, r } = await open({ ...c, send: 'x', expect: 'x' });
+    s.destroy();
+    say({ id: c.id, ...r, us: Number(process.hrtime.bigint() - t0) / 1000 });
   } else if (c.op === 'burst') {
     const jobs = [];
     for (const local of c.locals) for (let i = 0; i < c.perLocal; i++) jobs.push(open({ ...c, local }).then(({ s, r }) => { s.destroy(); return r; }));
