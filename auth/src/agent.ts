@@ -32,6 +32,7 @@ import { InMemoryAuthMap } from './authmap/memory.js';
 import type { AuthMap } from './authmap/types.js';
 import type { AuthEntry } from './authmap/types.js';
 import { X509Authority } from './certs/authority.js';
+import { ensureCaDirectory, loadCaDirectory, watchCaDirectory } from './certs/ca-dir.js';
 import { EmbeddedCertificateProvider } from './certs/embedded.js';
 import { TrustStore } from './certs/trust.js';
 import type { NodeAddress } from './handshake/client.js';
@@ -53,8 +54,17 @@ export interface AuthAgentOptions {
   stateDir: string;
   trustDomain: string;
   clusterDomain?: string;
-  /** Bring-your-own CA: tls.crt, tls.key and (for an intermediate) ca.crt, as cert-manager writes them. */
+  /**
+   * The CA directory shared by this trust domain's agents: bring-your-own
+   * (tls.crt, tls.key and, for an intermediate, ca.crt, as cert-manager
+   * writes them) or, when empty, the first agent creates a root there
+   * (certs/ca-dir.ts). Watched: a new CA there rotates every SVID.
+   */
   caDir?: string;
+  /** How often the CA directory is polled for a new CA (default 2 s). */
+  caPollIntervalMs?: number;
+  /** How long after a new CA is seen the agent starts issuing from it (default 2 polls + 1 s: peers trust it by then). */
+  caSwitchDelayMs?: number;
   /** Where the handshake responder listens; default this node's address (its Node object) and its auth port. */
   listenHost?: string;
   listenPort?: number;
@@ -117,6 +127,8 @@ export class AuthAgent {
   #applying: Promise<void> = Promise.resolve();
   readonly #responderFailures = new Map<AuthFailureReason, number>();
   #listen = '';
+  #stopped = false;
+  #stopCaWatch: (() => void) | undefined;
   #gate: AuthGateServer | undefined;
   #gateListen = '';
   #adminBound = '';
@@ -143,9 +155,8 @@ export class AuthAgent {
 
   async start(): Promise<void> {
     const o = this.#o;
-    const authority = o.caDir
-      ? await X509Authority.fromFiles({ trustDomain: o.trustDomain, certFile: join(o.caDir, 'tls.crt'), keyFile: join(o.caDir, 'tls.key'), caFile: await existing(join(o.caDir, 'ca.crt')), logger: o.logger })
-      : await X509Authority.createEmbedded({ trustDomain: o.trustDomain });
+    if (o.caDir) await ensureCaDirectory(o.caDir, o.trustDomain, o.logger);
+    const authority = o.caDir ? await loadCaDirectory(o.caDir, o.trustDomain, o.logger) : await X509Authority.createEmbedded({ trustDomain: o.trustDomain });
     if (!o.caDir) o.logger.warn('auth agent: no --ca-dir, using an in-memory root: no other node trusts it, and it changes on every restart', { node: o.nodeName });
     this.#trust = new TrustStore(o.trustDomain);
     this.#trust.setBundle(o.trustDomain, authority.bundlePem);
@@ -180,6 +191,7 @@ export class AuthAgent {
     const bound = await this.#server.listen(port, host);
     this.#listen = `${bound.address}:${bound.port}`;
     this.#manager.start();
+    if (o.caDir) this.#stopCaWatch = watchCaDirectory({ dir: o.caDir, trustDomain: o.trustDomain, logger: o.logger, intervalMs: o.caPollIntervalMs ?? 2000, onChange: (a) => this.#rotateCa(a) });
     if (o.gate) await this.#startGate(o.gate);
     this.#adminBound = await this.#startAdmin(o.adminAddress);
     o.logger.info('auth agent running', { node: o.nodeName, listen: this.#listen, gate: this.#gateListen || undefined, admin: this.#adminBound, identities: this.#provider.identities().length });
@@ -200,7 +212,35 @@ export class AuthAgent {
     if (this.#authMap instanceof BpfAuthMap) this.#authMap.datapath.setGate({ address: a.address, port: a.port });
   }
 
+  /**
+   * A new CA in the CA directory. Two phases, so that no peer ever meets an
+   * SVID from a root it does not trust yet: first trust the new root next to
+   * the old one (every agent polls the same directory), then, once the others
+   * have had time to do the same, issue from it and re-issue every SVID —
+   * each rotation re-authenticates that identity's entries. The old roots are
+   * dropped once the SVIDs they signed have expired.
+   */
+  async #rotateCa(next: X509Authority): Promise<void> {
+    const o = this.#o;
+    const old = this.#trust.bundle(o.trustDomain)?.map((c) => c.toString()) ?? [];
+    this.#trust.setBundle(o.trustDomain, [...next.bundlePem, ...old]);
+    const poll = o.caPollIntervalMs ?? 2000;
+    await new Promise((r) => setTimeout(r, o.caSwitchDelayMs ?? 2 * poll + 1000));
+    if (this.#stopped) return;
+    this.#provider.setAuthority(next);
+    const ids = this.#provider.identities();
+    const results = await Promise.allSettled(ids.map((id) => this.#provider.rotate(id)));
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    o.logger.info('auth CA rotated: SVIDs re-issued, their entries re-authenticated', { identities: ids.length, failed });
+    const retire = setTimeout(() => {
+      if (!this.#stopped) this.#trust.setBundle(o.trustDomain, next.bundlePem);
+    }, o.svidTtlMs ?? 3600_000);
+    retire.unref();
+  }
+
   async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#stopCaWatch?.();
     // First: no new connection is steered to a gate that is going away; the
     // connect hook refuses them (fail closed) until a gate runs again.
     if (this.#gate && this.#authMap instanceof BpfAuthMap) this.#authMap.datapath.setGate({ address: '0.0.0.0', port: 0 });
@@ -327,12 +367,4 @@ export class AuthAgent {
     const a = server.address() as AddressInfo;
     return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
-}
-
-async function existing(path: string): Promise<string | undefined> {
-  const { access } = await import('node:fs/promises');
-  return access(path).then(
-    () => path,
-    () => undefined,
-  );
 }

@@ -179,7 +179,7 @@ auth
   .option('--state-dir <dir>', 'SVID keys (0600) and certificates, under svids/', '/var/lib/nodemesh/auth')
   .option('--trust-domain <td>', 'SPIFFE trust domain', 'cluster.local')
   .option('--cluster-domain <domain>', 'DNS suffix of service hostnames', 'cluster.local')
-  .option('--ca-dir <dir>', 'bring-your-own CA: tls.crt, tls.key, ca.crt (without it: an in-memory root no other node trusts)')
+  .option('--ca-dir <dir>', "the trust domain's shared CA directory: bring-your-own (tls.crt, tls.key, ca.crt) or, when empty, the first agent creates the root there; watched for CA rotation (without it: an in-memory root no other node trusts)")
   .option('--listen <host:port>', "handshake service address (default: this node's Node address and auth port)")
   .option('--auth-port <port>', 'auth port of nodes without the nodemesh.io/auth-port annotation', '4250')
   .option('--admin <host:port>', 'admin endpoint (/status, /metrics)', '127.0.0.1:9878')

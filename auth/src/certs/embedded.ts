@@ -111,6 +111,15 @@ export class EmbeddedCertificateProvider implements CertificateProvider {
     this.#emit({ type: 'removed', id });
   }
 
+  /**
+   * Issues from `authority` from now on (a CA rotation). Held SVIDs stay
+   * until rotated: the caller rotates them once every peer trusts the new root.
+   */
+  setAuthority(authority: X509Authority): void {
+    if (authority.trustDomain !== this.#o.authority.trustDomain) throw new Error(`new CA is for ${authority.trustDomain}, not ${this.#o.authority.trustDomain}`);
+    this.#o.authority = authority;
+  }
+
   /** Replaces the SVID of `id` now (what the timer does; also for operators and tests). */
   async rotate(id: string): Promise<Svid> {
     const held = this.#held.get(id);
