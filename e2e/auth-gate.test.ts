@@ -29,6 +29,7 @@ import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/prefligh
 import { AuthLab, jsonLines, spiffe, type AuthLabWorkload, type Lines } from './lab/auth-lab.js';
 import { CLIENT_JS, respCommand, SERVER_JS } from './lab/auth-workloads.js';
 import { labUnavailable } from './lab/lab.js';
+import { runNodemesh } from './lab/mesh.js';
 
 const skip = labUnavailable() ?? objectsMissing(DEFAULT_OBJECTS_DIR, ['auth_ingress', 'auth_connect4']);
 if (skip) console.log(`# SKIPPED auth gate e2e: ${skip}`);
@@ -144,6 +145,27 @@ describe('auth gate: held, authenticated, forwarded — real TCP across two lab 
     assert.equal(flows().length, flowsBefore, 'the gate saw nothing');
     const s = al.authStatus(al.n2) as { gate: { held: number; forwarded: number } };
     assert.deepEqual({ held: s.gate.held, forwarded: s.gate.forwarded }, { held: 1, forwarded: 1 });
+  });
+
+  it('nodemesh auth explain answers "was this flow authenticated, by whom, when" from each node\'s maps', () => {
+    const explain = (pinRoot: string) =>
+      JSON.parse(runNodemesh(['auth', 'explain', '--pin-root', pinRoot, '--from', FRONTEND, '--to', `${REVIEWS}:8080`, '--json'])) as {
+        required: boolean;
+        connect: string;
+        receive: string;
+        initiatorEntry?: { role: string; valid: boolean; authenticatedAt: string };
+        receiverEntry?: { role: string; valid: boolean };
+      };
+    const n2 = explain(al.n2.pinRoot);
+    assert.equal(n2.required, true);
+    assert.equal(n2.connect, 'straight');
+    assert.deepEqual([n2.initiatorEntry?.role, n2.initiatorEntry?.valid], ['initiator', true]);
+    const flow = flows()[0]!;
+    assert.equal(n2.initiatorEntry?.authenticatedAt, flow.authenticatedAt, 'the entry the gate logged');
+    const n1 = explain(al.n1.pinRoot);
+    assert.equal(n1.receive, 'delivered');
+    assert.deepEqual([n1.receiverEntry?.role, n1.receiverEntry?.valid], ['responder', true]);
+    assert.match(runNodemesh(['auth', 'explain', '--pin-root', al.n1.pinRoot, '--from', FRONTEND, '--to', `${REVIEWS}:8080`]), /receiver entry : authenticated .* by this node as responder, valid until/);
   });
 
   it('a Redis-like protocol (RESP) to a NetworkPolicy with nodemesh.io/mtls: required: held, authenticated, served', async () => {

@@ -189,6 +189,14 @@ auth
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
   .action(async (flags) => (await import('./auth-agent.js')).runAuthAgent(flags));
 auth
+  .command('explain')
+  .description("was this flow authenticated, by whom, when: this node's auth entries for the pair and what its datapath does with a new connection (from the pinned maps)")
+  .requiredOption('--from <ip>', 'source workload address')
+  .requiredOption('--to <ip:port>', 'destination workload address and port')
+  .option('--pin-root <dir>', "the bpf agent's pin root", '/sys/fs/bpf/nodemesh')
+  .option('--json', 'print JSON')
+  .action(async (flags) => (await import('./auth-explain.js')).runAuthExplain(flags));
+auth
   .command('status')
   .description("entries, pending handshakes, failures by reason and requirements of this node's auth agent")
   .option('--admin <host:port>', "the agent's admin endpoint", '127.0.0.1:9878')
