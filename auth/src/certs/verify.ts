@@ -71,11 +71,11 @@ export function verifySvidChain(v: VerifyInput): VerifyResult {
     const from = cur;
     const next = intermediates.find((c) => !path.includes(c) && issuedBy(from, c));
     if (!next) {
-      return fail('untrusted_ca', `${cur === leaf ? 'the leaf' : `intermediate ${cur.subject}`} (issuer ${cur.issuer}) is not signed by the trust bundle of ${id.trustDomain} or by a certificate the peer sent`);
+      return fail('untrusted_ca', `${cur === leaf ? 'the leaf' : `intermediate ${dn(cur.subject)}`} (issuer ${dn(cur.issuer)}) is not signed by the trust bundle of ${id.trustDomain} or by a certificate the peer sent`);
     }
     const nextExt = readExtensions(next.raw);
-    if (nextExt.isCa !== true) return fail('invalid_chain', `${next.subject} signed ${cur.subject} but is not a CA certificate`);
-    if (nextExt.keyUsage && !nextExt.keyUsage.has('keyCertSign')) return fail('invalid_chain', `${next.subject} may not sign certificates (no keyCertSign)`);
+    if (nextExt.isCa !== true) return fail('invalid_chain', `${dn(next.subject)} signed ${dn(cur.subject)} but is not a CA certificate`);
+    if (nextExt.keyUsage && !nextExt.keyUsage.has('keyCertSign')) return fail('invalid_chain', `${dn(next.subject)} may not sign certificates (no keyCertSign)`);
     path.push(next);
     cur = next;
     if (path.length > MAX_DEPTH) return fail('invalid_chain', `chain longer than ${MAX_DEPTH}`);
@@ -101,7 +101,7 @@ export function verifySvidChain(v: VerifyInput): VerifyResult {
   for (const c of path) {
     const from = Date.parse(c.validFrom);
     const to = Date.parse(c.validTo);
-    const which = c === leaf ? `SVID ${id.id}` : `CA ${c.subject}`;
+    const which = c === leaf ? `SVID ${id.id}` : `CA ${dn(c.subject)}`;
     if (now < from) return fail('not_yet_valid', `${which} is not valid before ${new Date(from).toISOString()}`);
     if (now > to) return fail('expired', `${which} expired at ${new Date(to).toISOString()}`);
     notAfter = Math.min(notAfter, to);
@@ -142,3 +142,6 @@ const signatureCache = new Map<string, boolean>();
 export function chainNotAfter(pems: readonly string[]): Date {
   return new Date(Math.min(...pems.map((p) => Date.parse(new X509Certificate(p).validTo))));
 }
+
+/** Node prints a DN one attribute per line; a reason's detail is one line of a flow log. */
+const dn = (name: string) => name.split('\n').join(', ');
