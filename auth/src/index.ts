@@ -15,4 +15,6 @@ export { initiateHandshake, type HandshakeResult, type NodeAddress } from './han
 export { AuthManager, type AuthDecision, type AuthManagerOptions, type FlowKey } from './manager.js';
 export { AuthMetrics } from './metrics.js';
 export { AUTH_FAILURE_REASONS, isAuthFailureReason, type AuthFailureReason } from './reasons.js';
-export type * from './datapath.js';
+export { AuthGateServer, type AuthGateOptions, type GateRefusal, type GateStats } from './gate.js';
+export { explainFlow, formatExplanation, type FlowExplanation } from './explain.js';
+export { ensureCaDirectory, loadCaDirectory, watchCaDirectory } from './certs/ca-dir.js';
