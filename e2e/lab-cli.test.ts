@@ -8,8 +8,14 @@
 // from the WireGuard port, and both nodes' `encryption status` show the other
 // as peer with a fresh handshake and bytes; loopback workloads of the config
 // are moved into their node's pod CIDR, so a service with endpoints on both
-// nodes is answered from both; `lab watch --once` shows where requests
-// landed; status reports it all; down leaves no namespace, cgroup, pin,
+// nodes is answered from both; mutual authentication (issue #6) runs on both
+// nodes (BPF agents with --auth-datapath, an auth agent per node with its
+// gate): the lab's auth-required flow (checkout-v2 on node-b to checkout-v1
+// on node-a, port 7946, by pod address) has its first connection held by
+// node-b's gate and forwarded after the handshake (flow log, gate and
+// connect-hook counters), the next one direct, and `nodemesh auth status` in
+// either node shows the entry; `lab watch --once` shows where requests
+// landed and the auth flow; status reports it all; down leaves no namespace, cgroup, pin,
 // process, WireGuard interface, wireguard-go or file behind. A unique lab
 // name per run; down runs in after() whatever happened. Needs root, the
 // built objects, wg and wireguard-go (or kernel WireGuard), and tcpdump.
@@ -22,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { cpSync, writeFileSync } from 'node:fs';
 import { objectsMissing } from '../bpf/sockmap/src/preflight.js';
+import { steeringStatus } from '../bpf/sockmap/src/status.js';
 import { labPodCIDRs } from '../cli/src/lab-cmd.js';
 import { syncLabConfig } from '../cli/src/lab-config.js';
 import { alive, LAB_WG_PORT, labEncryptionUnavailable, wgPrefixOf, type LabStatus } from '../cli/src/lab-cmd.js';
@@ -100,14 +107,58 @@ describe('nodemesh lab up | status | exec | down', { skip }, () => {
       /encryption agent on node-b: (wireguard-go|kernel) nmc[0-9a-f]{6}1, endpoint 10\.255\.1\.2:51871, mtu 1440, peers node-a \(10\.244\.1\.0\/24\)/,
       /workload postgres-0 on node-a: tcp:10\.244\.1\.20:5432/,
       /workload web-abc12 on node-a: http:10\.244\.1\.10:8080/,
-      /workload checkout-v1 on node-a: grpc:10\.244\.1\.11:19001 \(127\.0\.0\.11 in /,
+      /workload checkout-v1 on node-a: grpc:10\.244\.1\.11:19001, tcp:10\.244\.1\.11:7946 \(127\.0\.0\.11 in /,
       /workload checkout-v2 on node-b: grpc:10\.244\.2\.12:19002 \(127\.0\.0\.12 in /,
       /xds-server on node-b/,
       /node proxy on node-a: .*ready/,
-      /bpf agent for node-b/,
-      /lab e2e\d+ is up: 2 nodes, 5 workloads, 14 processes/,
+      /bpf agent for node-b: .*\(steering and the auth datapath\)/,
+      /auth: CA .*; .*nodemesh-lab-auth\.yaml: Node objects \(auth port 4250\), policy shop\/nodemesh-lab-auth requires mutual authentication for checkout-v2@node-b 10\.244\.2\.12 -> checkout-v1@node-a 10\.244\.1\.11:7946/,
+      /auth agent on node-a: handshake service 10\.255\.1\.1:4250, gate 127\.0\.0\.1:15007, admin 127\.0\.0\.1:9878 \(in the node\), 2 local identities/,
+      /auth agent on node-b: handshake service 10\.255\.1\.2:4250, gate 127\.0\.0\.1:15007, admin 127\.0\.0\.1:9878 \(in the node\), 1 local identities/,
+      /lab e2e\d+ is up: 2 nodes, 5 workloads, 16 processes/,
+      /ip netns exec nmlab-cli-e2e\d+-node-b nodemesh auth status/,
     ])
       assert.match(upOutput, re);
+  });
+
+  it('an auth-required direct flow: the first connection is held by the gate and forwarded after the handshake, the next goes direct; auth status shows the entry', () => {
+    // Read in this process (the test is root): one CLI start less than `lab status`.
+    const before = steeringStatus(join('/sys/fs/bpf', prefix, 'node-b')).counters;
+    // As checkout-v2 (bound to its address: its identity), two connections one after the other, each echoed.
+    const script = `const net = require('net'); const open = (tag) => new Promise((resolve) => { const t = Date.now(); const s = net.connect({ host: '10.244.1.11', port: 7946, localAddress: '10.244.2.12' }); let got = ''; s.on('data', (d) => { got += d; if (got.endsWith(tag + '\\n')) { s.destroy(); resolve({ got, ms: Date.now() - t }); } }); s.on('error', (e) => resolve({ error: e.code })); s.write(tag + '\\n'); }); (async () => console.log(JSON.stringify([await open('first'), await open('second')])))();`;
+    const [first, second] = JSON.parse(inNode('node-b', script)) as { got?: string; ms?: number; error?: string }[];
+    assert.equal(first?.got, 'checkout-v1\nfirst\n', JSON.stringify(first));
+    assert.equal(second?.got, 'checkout-v1\nsecond\n', JSON.stringify(second));
+    assert.ok(first.ms! < 900, `held, authenticated and forwarded in ${first.ms} ms: no SYN retransmit was paid`);
+    // The gate saw the first connection only: one flow log line, forwarded after the handshake.
+    const flows = readFileSync(join(stateDir, name, 'node-b', 'auth-agent.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'auth flow');
+    const checkout = 'spiffe://cluster.local/ns/shop/sa/checkout';
+    assert.deepEqual(
+      flows.map((f) => [f.verdict, f.dst, f.localIdentity, f.remoteIdentity, f.remoteNode, f.source, f.authenticatedBy]),
+      [['forwarded', '10.244.1.11:7946', checkout, checkout, 'node-a', 'handshake', 'initiator']],
+    );
+    assert.match(String(flows[0]!.src), /^10\.244\.2\.12:\d+$/);
+    // node-b's connect hook: one held (the first), one direct (the entry was in the kernel).
+    const s = status();
+    const after = s.nodes.find((n) => n.name === 'node-b')!.steering!.counters;
+    const d = (k: 'auth_connect_held' | 'auth_connect_authenticated') => (after[k] ?? 0) - Number(before[k]);
+    assert.deepEqual([d('auth_connect_held'), d('auth_connect_authenticated')], [1, 1]);
+    assert.deepEqual([s.authFlow?.held, s.authFlow?.direct], [1, 1]);
+    const [a, b] = ['node-a', 'node-b'].map((n) => s.nodes.find((x) => x.name === n)!.auth!);
+    assert.ok(a && b, JSON.stringify(s.nodes.map((n) => n.authError)));
+    assert.deepEqual([b.gate?.held, b.gate?.forwarded, b.gate?.refused], [1, 1, {}]);
+    assert.deepEqual(b.entries.map((e) => [e.localIdentity, e.remoteIdentity, e.remoteNode, e.role]), [[checkout, checkout, 'node-a', 'initiator']]);
+    assert.deepEqual(a.entries.map((e) => [e.localIdentity, e.remoteIdentity, e.remoteNode, e.role]), [[checkout, checkout, 'node-b', 'responder']]);
+    assert.equal(a.handshakes.responderOk, 1);
+    // `nodemesh auth status` in the receiving node, as up's help says to run it.
+    const r = spawnSync('ip', ['netns', 'exec', `${prefix}-node-a`, NODEMESH, 'auth', 'status'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^entries \(1\):\n +LOCAL +REMOTE +REMOTE NODE +ROLE .*\n +spiffe:\/\/cluster\.local\/ns\/shop\/sa\/checkout +spiffe:\/\/cluster\.local\/ns\/shop\/sa\/checkout +node-b +responder /m);
+    assert.match(r.stdout, /^ +required spiffe:\/\/cluster\.local\/ns\/shop\/sa\/checkout at 10\.244\.1\.11 TCP\/7946 from spiffe:\/\/cluster\.local\/ns\/shop\/sa\/checkout$/m);
   });
 
   it('a workload reaches a service VIP through its node proxy (counters and access log)', () => {
@@ -195,6 +246,9 @@ describe('nodemesh lab up | status | exec | down', { skip }, () => {
       assert.match(r.stdout, new RegExp(`from ${from} +checkout\\.shop +grpc +10\\.96\\.0\\.10:50051 +checkout-v1@node-a \\d+%${wgA}  checkout-v2@node-b \\d+%${wgB}\n`));
     }
     assert.match(r.stdout, /bpf node-a +.*connect_redirected \+\d+/);
+    // The auth-required flow, as checkout-v2: the pair authenticated earlier, so every connection goes direct.
+    assert.match(r.stdout, /from node-b +checkout-v1 +auth +10\.244\.1\.11:7946 +checkout-v1@node-a 100% \(wg\) +\(as checkout-v2 10\.244\.2\.12, auth required: 20 direct\)\n/);
+    assert.match(r.stdout, /auth node-b +gate 1 held, 1 forwarded, 0 refused; 1 entries\n/);
     assert.match(r.stdout, /wg +node-b +nmc[0-9a-f]+1 → node-a +10\.255\.1\.1:51871 +handshake \d+s ago/);
   });
 
@@ -203,8 +257,8 @@ describe('nodemesh lab up | status | exec | down', { skip }, () => {
     pids = s.processes.map((p) => p.pid);
     assert.equal(s.phase, 'up');
     assert.deepEqual(s.nodes.map((n) => [n.name, n.netnsExists, n.steering?.links, n.steering?.services]), [
-      ['node-a', true, 7, 3],
-      ['node-b', true, 7, 3],
+      ['node-a', true, 9, 3],
+      ['node-b', true, 9, 3],
     ]);
     assert.deepEqual(
       s.workloads.map((w) => `${w.node} ${w.name} ${w.address} ${w.configAddress ?? '-'} ${w.running}`).sort(),
@@ -220,10 +274,12 @@ describe('nodemesh lab up | status | exec | down', { skip }, () => {
       s.processes.filter((p) => p.role !== 'workload').map((p) => `${p.node} ${p.role} ${p.running}`).sort(),
       [
         '- config-sync true',
+        'node-a auth-agent true',
         'node-a bpf-agent true',
         'node-a encryption-agent true',
         'node-a node-proxy true',
         'node-a xds-server true',
+        'node-b auth-agent true',
         'node-b bpf-agent true',
         'node-b encryption-agent true',
         'node-b node-proxy true',
@@ -237,18 +293,21 @@ describe('nodemesh lab up | status | exec | down', { skip }, () => {
     assert.match(human.stdout, /connect_redirected\s+[1-9]/);
     assert.match(human.stdout, /encryption: wireguard \((wireguard-go|kernel)\) nmc[0-9a-f]+0 port 51871, mtu 1440 \(underlay 1500\)/);
     assert.match(human.stdout, /peer node-b +active +10\.255\.1\.2:51871 +10\.244\.2\.0\/24 +handshake \d+s ago +rx \d/);
+    assert.match(human.stdout, /auth: service 10\.255\.1\.2:4250, 1 local identities, 1 entries, 0 pending/);
+    assert.match(human.stdout, /gate 127\.0\.0\.1:15007: 1 held, 1 forwarded, 0 refused\n/);
+    assert.match(human.stdout, /auth-required flow \(policy shop\/nodemesh-lab-auth, .*\): checkout-v2@node-b 10\.244\.2\.12 -> checkout-v1@node-a 10\.244\.1\.11:7946/);
     console.log(human.stdout);
   });
 
   it('up again while the lab runs refuses, and the lab keeps running', () => {
     const r = nodemesh(['lab', 'up', ...common, '--config', EXAMPLES]);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /lab e2e\d+ is up \(14 processes running/);
+    assert.match(r.stderr, /lab e2e\d+ is up \(16 processes running/);
     assert.ok(status().processes.every((p) => p.running));
   });
 
   it('down removes every namespace, cgroup, pin, process, WireGuard interface, wireguard-go and file', () => {
-    assert.ok(pids.length === 14, `pids from status: ${pids.join(' ')}`);
+    assert.ok(pids.length === 16, `pids from status: ${pids.join(' ')}`);
     const wgPids = wireguardGo(wgPrefixOf(name));
     assert.equal(wgPids.length, 2, 'one wireguard-go per node while up');
     const r = nodemesh(['lab', 'down', ...common]);
@@ -318,7 +377,7 @@ describe('nodemesh lab up --no-encryption', { skip }, () => {
     try {
       const up = spawnSync(NODEMESH, ['lab', 'up', ...common, '--config', EXAMPLES, '--no-encryption'], { encoding: 'utf8', timeout: 180_000 });
       assert.equal(up.status, 0, up.stderr + up.stdout);
-      assert.match(up.stdout, /is up: 2 nodes, 5 workloads, 12 processes/);
+      assert.match(up.stdout, /is up: 2 nodes, 5 workloads, 14 processes/);
       assert.doesNotMatch(up.stdout, /encryption agent/);
       const r = spawnSync(NODEMESH, ['lab', 'exec', ...common, 'node-b', '--', process.execPath, '-e', "fetch('http://10.96.0.20/plain').then(async (r) => console.log(r.status, await r.text()))"], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(r.stdout.trim(), '200 web-abc12 /plain', r.stderr);
@@ -371,6 +430,11 @@ describe('lab configuration: pod CIDRs and loopback workloads moved into them', 
       assert.equal(syncLabConfig(from, to, moves), 2);
       assert.match(readFileSync(join(to, 'checkout.yaml'), 'utf8'), /weight: 1\n[^]*weight: 1\n/);
       assert.deepEqual(readdirSync(to).sort(), ['checkout.yaml', 'web.yaml']);
+      // The lab's own files (Node objects, the auth demo's policy) are written and kept, never removed as gone from `from`.
+      const labFiles = { 'nodemesh-lab-auth.yaml': 'kind: MeshPolicy\n' };
+      assert.equal(syncLabConfig(from, to, moves, labFiles), 1);
+      assert.equal(syncLabConfig(from, to, moves, labFiles), 0);
+      assert.deepEqual(readdirSync(to).sort(), ['checkout.yaml', 'nodemesh-lab-auth.yaml', 'web.yaml']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

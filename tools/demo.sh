@@ -3,8 +3,10 @@
 # dependencies), then run the demo mesh on examples/:
 #  - as root, with the kernel features (cgroup v2, BTF, BPF, WireGuard): the
 #    multi-node lab (`nodemesh lab up`: two nodes as network namespaces, eBPF
-#    steering, WireGuard between them) and its live view (`nodemesh lab
-#    watch`); Ctrl-C — or any exit — runs `nodemesh lab down`;
+#    steering, WireGuard between them, mutual authentication with the auth
+#    gate) and its live view (`nodemesh lab watch`); Ctrl-C — or any exit —
+#    runs `nodemesh lab down`. `lab up` ends with what to try, `nodemesh auth
+#    status` in a node included;
 #  - otherwise: the single-process demo (`nodemesh demo --no-lab`), saying why.
 # With arguments, runs `nodemesh demo --config examples ARGS…` as before.
 set -euo pipefail

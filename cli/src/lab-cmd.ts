@@ -5,7 +5,8 @@
 // node (one cgroup each, under the node's mesh cgroup); per node an
 // xds-server, a node proxy (embedded engine), the BPF steering agent and
 // (unless --no-encryption) the encryption agent, which puts the traffic
-// between the nodes' workloads into WireGuard (wireguard-go here).
+// between the nodes' workloads into WireGuard (wireguard-go here), and the
+// auth agent with its gate (issue #6; see "Mutual authentication" below).
 //
 // Encryption: each node's pod CIDRs are the /24s of its workload addresses
 // (10.244.1.0/24 on node-a, 10.244.2.0/24 on node-b for examples/; the
@@ -32,6 +33,25 @@
 // index>: wireguard-go's control sockets (/var/run/wireguard) are shared by
 // every namespace, and `down` finds them from the lab name alone.
 //
+// Mutual authentication: the BPF agents run with --auth-datapath and each
+// node runs `nodemesh auth agent` (handshake service on its link address,
+// gate on 127.0.0.1:15007, admin 127.0.0.1:9878, all in the node), in
+// cgroup system/auth under the node's: the node's hooks see it, the mesh
+// cgroup's (nm_auth_connect4) do not, so its own connections are never held.
+// It enters the namespace with nsenter, not `ip netns exec`, which would
+// remount /sys and hide the pins it writes its entries into. Both agents
+// sign SVIDs with one CA that up generates in <state-dir>/<name>/ca (a
+// bring-your-own CA directory: the shared directory a cluster would mount).
+// The lab adds a file of its own to the served configuration
+// (nodemesh-lab-auth.yaml): the Node objects (tunnelEndpoint = the node's
+// link address, the nodemesh.io/auth-port annotation) and one MeshPolicy
+// that requires authentication for a direct flow between two workloads of
+// the configuration on different nodes (checkout-v2 on node-b to
+// checkout-v1 on node-a, port 7946, for examples/), on a port of its own
+// that the lab's TCP echo answers: a flow through a service VIP cannot
+// require authentication yet, because the node proxy's upstream connection
+// carries no workload identity and the receiver would drop it.
+//
 // Everything is named `nmlab-cli-<name>[-<node>]` (netns, cgroup, pins) and
 // recorded in a state file, so `status` and `down` work from another process
 // and `down` — also run first by `up` — removes a crashed earlier `up`'s
@@ -43,11 +63,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import http from 'node:http';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { AuthAgentStatus } from '../../auth/src/agent.js';
+import { issueCertificate } from '../../auth/src/certs/x509.js';
+import type { Resources } from '../../crds/src/resources.js';
 import { removeCgroupTree } from '../../bpf/sockmap/src/cgroups.js';
 import { detach } from '../../bpf/sockmap/src/loader.js';
 import { objectsMissing } from '../../bpf/sockmap/src/preflight.js';
 import { steeringStatus } from '../../bpf/sockmap/src/status.js';
-import { run, type Run } from '../../encryption/src/exec.js';
+import { CommandError, run, type Run } from '../../encryption/src/exec.js';
 import { encryptionStatus, type EncryptionStatus } from '../../encryption/src/status.js';
 import { cgroup2Root, Lab, labUnavailable, type LabNode } from '../../e2e/lab/lab.js';
 import { NODEMESH } from '../../e2e/lab/mesh.js';
@@ -63,6 +87,16 @@ export const LAB_WG_PORT = 51871;
 /** A lab workload's node, in its environment: its HTTP answers carry it as the x-nodemesh-lab-node header. */
 export const LAB_NODE_ENV = 'NODEMESH_LAB_NODE';
 const WG_UAPI = '/var/run/wireguard';
+/** The auth agent's admin endpoint and gate, inside each node (as in e2e/lab/auth-lab.ts). */
+export const LAB_AUTH_ADMIN = '127.0.0.1:9878';
+export const LAB_AUTH_GATE = '127.0.0.1:15007';
+/** The handshake port, on each node's link address (Cilium's mutual-auth port). */
+export const LAB_AUTH_PORT = 4250;
+/** The lab's own file in the served configuration: Node objects and the auth demo's policy. */
+export const LAB_AUTH_FILE = 'nodemesh-lab-auth.yaml';
+/** The auth demo's port (memberlist's gossip port: replicas talking to each other by pod address). */
+const AUTH_FLOW_PORT = 7946;
+const TRUST_DOMAIN = 'cluster.local';
 
 export interface LabFlags {
   name: string;
@@ -70,7 +104,7 @@ export interface LabFlags {
 }
 
 interface ProcessState {
-  role: 'xds-server' | 'node-proxy' | 'bpf-agent' | 'encryption-agent' | 'config-sync' | 'workload';
+  role: 'xds-server' | 'node-proxy' | 'bpf-agent' | 'encryption-agent' | 'auth-agent' | 'config-sync' | 'workload';
   node: string;
   name: string;
   pid: number;
@@ -86,6 +120,24 @@ interface WorkloadState {
   /** Its address in the user's configuration, when the lab moved it (a loopback address; see lab-config.ts). */
   configAddress?: string;
   listen: string[];
+}
+
+/** One end of the auth demo's flow. */
+export interface LabAuthEnd {
+  workload: string;
+  node: string;
+  /** In the lab (moved, for a loopback workload). */
+  address: string;
+  identity: string;
+}
+
+/** The direct workload-to-workload flow the lab's policy requires to authenticate. */
+export interface LabAuthFlow {
+  /** namespace/name of the MeshPolicy. */
+  policy: string;
+  port: number;
+  src: LabAuthEnd;
+  dst: LabAuthEnd;
 }
 
 export interface LabState {
@@ -114,6 +166,8 @@ export interface LabState {
   /** The shared directory of Node objects (encryption on), else absent. */
   encryptionNodes?: string;
   links: { a: string; b: string; addressA: string; addressB: string }[];
+  /** Mutual authentication: the CA directory, the lab's files in the served configuration, and the demo flow (absent when the configuration has no pair of workloads for one). */
+  auth?: { caDir: string; admin: string; gate: string; labFiles: Record<string, string>; flow?: LabAuthFlow };
   /** protocols: per port (same order), how the lab's workloads answer on it. */
   services: { name: string; vips: string[]; ports: number[]; protocols?: ('http' | 'grpc' | 'tcp')[] }[];
   workloads: WorkloadState[];
@@ -299,10 +353,69 @@ export function labPodCIDRs(addresses: Map<string, string[]>): Map<string, { cid
   return out;
 }
 
+type PlanWorkload = WorkloadState & { kinds: { kind: 'http' | 'grpc' | 'tcp'; port: number }[] };
+
+/** The auth demo's flow, before the lab moves loopback addresses (the workloads' `address` follows the move). */
+interface PlanAuthFlow {
+  namespace: string;
+  port: number;
+  src: { w: PlanWorkload; identity: string; labels: Record<string, string> };
+  dst: { w: PlanWorkload; identity: string; labels: Record<string, string> };
+}
+
 interface Plan {
   nodes: string[];
-  workloads: (WorkloadState & { kinds: { kind: 'http' | 'grpc' | 'tcp'; port: number }[] })[];
+  workloads: PlanWorkload[];
   services: LabState['services'];
+  authFlow?: PlanAuthFlow;
+}
+
+/**
+ * A direct flow for the auth demo: a Workload the lab runs (destination,
+ * answering on a port of its own) and a Workload of the same namespace on
+ * another node (source), both labelled (the policy selects them by their
+ * labels); a pair of distinct identities when there is one. Undefined when
+ * the configuration has no such pair.
+ */
+function pickAuthFlow(resources: Pick<Resources, 'workloads'>, workloads: PlanWorkload[]): PlanAuthFlow | undefined {
+  const candidates = resources.workloads
+    .map((r) => ({ r, w: workloads.find((w) => w.node === (r.spec.node || 'node-a') && w.address === r.spec.address), identity: `spiffe://${TRUST_DOMAIN}/ns/${r.metadata.namespace}/sa/${r.spec.serviceAccount}` }))
+    .filter((c): c is typeof c & { w: PlanWorkload } => c.w !== undefined && Object.keys(c.r.spec.labels).length > 0)
+    .sort((a, b) => `${a.r.metadata.namespace}/${a.r.metadata.name}`.localeCompare(`${b.r.metadata.namespace}/${b.r.metadata.name}`));
+  const pairs = candidates.flatMap((dst) => candidates.filter((src) => src.r.metadata.namespace === dst.r.metadata.namespace && src.w.node !== dst.w.node).map((src) => ({ src, dst })));
+  const pair = pairs.find((x) => x.src.identity !== x.dst.identity) ?? pairs[0];
+  if (!pair) return undefined;
+  let port = AUTH_FLOW_PORT;
+  while (pair.dst.w.kinds.some((k) => k.port === port)) port++;
+  const end = (c: (typeof candidates)[number]) => ({ w: c.w, identity: c.identity, labels: c.r.spec.labels });
+  return { namespace: pair.dst.r.metadata.namespace, port, src: end(pair.src), dst: end(pair.dst) };
+}
+
+/** The lab's file in the served configuration: the nodes' Node objects (for the auth agents) and the auth demo's MeshPolicy. */
+function labAuthFile(nodes: { name: string; endpoint: string; podCIDRs: string[] }[], flow: PlanAuthFlow | undefined): string {
+  const docs: unknown[] = nodes.map((n) => ({
+    apiVersion: 'nodemesh.io/v1alpha1',
+    kind: 'Node',
+    metadata: { name: n.name, annotations: { 'nodemesh.io/auth-port': String(LAB_AUTH_PORT) } },
+    spec: { tunnelEndpoint: n.endpoint, podCIDRs: n.podCIDRs },
+  }));
+  if (flow)
+    docs.push({
+      apiVersion: 'nodemesh.io/v1alpha1',
+      kind: 'MeshPolicy',
+      metadata: { name: 'nodemesh-lab-auth', namespace: flow.namespace },
+      spec: {
+        endpointSelector: { matchLabels: flow.dst.labels },
+        ingress: [{ fromEndpoints: [{ matchLabels: flow.src.labels }], toPorts: [{ ports: [{ port: String(flow.port), protocol: 'TCP' }] }], authentication: { mode: 'required' } }],
+      },
+    });
+  const head = [
+    '# Written by `nodemesh lab up`, not part of your configuration: the nodes',
+    "# (where each node's auth agent listens) and, for the auth demo, one policy",
+    '# that requires mutual authentication for a direct workload-to-workload flow',
+    flow ? `# (${flow.src.w.name} on ${flow.src.w.node} -> ${flow.dst.w.name} on ${flow.dst.w.node}, port ${flow.port}).` : '# (none: the configuration has no two labelled Workloads of one namespace on two nodes).',
+  ];
+  return `${head.join('\n')}\n${docs.map((d) => stringify(d)).join('---\n')}`;
 }
 
 /** Which nodes and workload processes the configuration asks for. */
@@ -331,7 +444,13 @@ async function plan(config: string): Promise<Plan> {
   for (const n of ['node-a', 'node-b']) if (nodes.size < 2) nodes.add(n);
   const kindOf = (p: { appProtocol?: string }) => (p.appProtocol === 'grpc' ? 'grpc' : p.appProtocol === 'http' || p.appProtocol === 'http2' ? 'http' : 'tcp') as 'http' | 'grpc' | 'tcp';
   const services = model.services.map((s) => ({ name: `${s.namespace}/${s.name}`, vips: s.vips, ports: s.ports.map((p) => p.port), protocols: s.ports.map(kindOf) }));
-  return { nodes: [...nodes].sort(), workloads: [...workloads.values()], services };
+  const list = [...workloads.values()];
+  const authFlow = pickAuthFlow(loaded.resources, list);
+  if (authFlow) {
+    authFlow.dst.w.kinds.push({ kind: 'tcp', port: authFlow.port });
+    authFlow.dst.w.listen.push(`tcp:${authFlow.dst.w.address}:${authFlow.port}`);
+  }
+  return { nodes: [...nodes].sort(), workloads: list, services, ...(authFlow ? { authFlow } : {}) };
 }
 
 /** Waits until `check` returns true; throws with `what` (and the log's tail) after `ms`. */
@@ -487,6 +606,26 @@ export async function runLabUp(flags: LabFlags & { config: string; encryption?: 
       save();
     }
 
+    // Mutual authentication: the CA both nodes' agents sign with, and the
+    // lab's file in the served configuration (Node objects: where each
+    // node's auth service listens; the demo's policy).
+    const linkAddress = (name: string) => {
+      const l = state.links.find((x) => x.a === name || x.b === name);
+      return l && (l.a === name ? l.addressA : l.addressB);
+    };
+    const caDir = join(dir, 'ca');
+    await writeLabCa(caDir);
+    const labFiles = { [LAB_AUTH_FILE]: labAuthFile(p.nodes.map((name) => ({ name, endpoint: linkAddress(name) ?? '127.0.0.1', podCIDRs: podCIDRs.get(name)!.cidrs })), p.authFlow) };
+    const f = p.authFlow;
+    const end = (e: PlanAuthFlow['src']): LabAuthEnd => ({ workload: e.w.name, node: e.w.node, address: e.w.address, identity: e.identity });
+    state.auth = { caDir, admin: LAB_AUTH_ADMIN, gate: LAB_AUTH_GATE, labFiles, ...(f ? { flow: { policy: `${f.namespace}/nodemesh-lab-auth`, port: f.port, src: end(f.src), dst: end(f.dst) } } : {}) };
+    syncLabConfig(state.config, state.servedConfig, state.addressMoves, labFiles);
+    save();
+    const flow = state.auth.flow;
+    progress(
+      `auth: CA ${caDir}; ${join(state.servedConfig, LAB_AUTH_FILE)}: Node objects (auth port ${LAB_AUTH_PORT})${flow ? `, policy ${flow.policy} requires mutual authentication for ${flow.src.workload}@${flow.src.node} ${flow.src.address} -> ${flow.dst.workload}@${flow.dst.node} ${flow.dst.address}:${flow.port} (tcp echo; a direct flow, by pod address)` : ', no auth demo flow (no two labelled Workloads of one namespace on two nodes)'}`,
+    );
+
     const track = (role: ProcessState['role'], node: string, name: string, pid: number | undefined, cgroup: string, log: string): ProcessState => {
       if (pid === undefined) throw new Error(`${role} ${name} on ${node} did not start`);
       const proc = { role, node, name, pid, cgroup, log };
@@ -565,10 +704,20 @@ export async function runLabUp(flags: LabFlags & { config: string; encryption?: 
 
       const alog = join(dir, name, 'bpf-agent.log');
       const agentCg = join(lab.cgroupDir, 'agents', name);
-      const agent = spawnInCgroup(agentCg, NODEMESH, ['bpf', 'agent', '--cgroup', node.cgroupDir, '--pin-root', n.pinRoot, '--config', state.servedConfig!, '--proxy', CAPTURE, '--mesh-cgroup', node.cgroup('mesh'), '--proxy-cgroup', node.cgroup('proxy'), '--admin', 'off'], alog);
+      const agent = spawnInCgroup(agentCg, NODEMESH, ['bpf', 'agent', '--cgroup', node.cgroupDir, '--pin-root', n.pinRoot, '--config', state.servedConfig!, '--proxy', CAPTURE, '--mesh-cgroup', node.cgroup('mesh'), '--proxy-cgroup', node.cgroup('proxy'), '--admin', 'off', '--auth-datapath'], alog);
       const ap = track('bpf-agent', name, 'bpf-agent', agent, agentCg, alog);
-      await waitFor(`bpf agent for ${name}`, () => logHas(alog, /"msg":"services synced"/), { pid: ap.pid, log: alog });
-      progress(`bpf agent for ${name}: programs on ${node.cgroupDir}, pins ${n.pinRoot}, mesh cgroup ${node.cgroup('mesh')}`);
+      await waitFor(`bpf agent for ${name}`, () => logHas(alog, /"msg":"auth datapath synced"/), { pid: ap.pid, log: alog });
+      progress(`bpf agent for ${name}: programs on ${node.cgroupDir}, pins ${n.pinRoot}, mesh cgroup ${node.cgroup('mesh')} (steering and the auth datapath)`);
+
+      // After the BPF agent: the auth agent writes its entries and its gate into the maps that agent pinned.
+      const authLog = join(dir, name, 'auth-agent.log');
+      const authCg = 'system/auth';
+      const authArgs = ['auth', 'agent', '--node', name, '--config', state.servedConfig!, '--state-dir', join(dir, name, 'auth'), '--ca-dir', caDir, '--trust-domain', TRUST_DOMAIN, '--admin', LAB_AUTH_ADMIN, '--bpf-pin-root', n.pinRoot, '--gate', LAB_AUTH_GATE];
+      const auth = node.spawn(NODEMESH, authArgs, { cgroup: authCg, hostSys: true, logFile: authLog });
+      const up = track('auth-agent', name, 'auth', auth.pid, node.cgroup(authCg), authLog);
+      await waitFor(`auth agent on ${name}`, () => logHas(authLog, /"msg":"auth agent running"/), { pid: up.pid, log: authLog });
+      const as = await authStatusIn(n.netns).catch(() => undefined);
+      progress(`auth agent on ${name}: handshake service ${as?.listen ?? '?'}, gate ${LAB_AUTH_GATE}, admin ${LAB_AUTH_ADMIN} (in the node), ${as?.identities.length ?? '?'} local identities (cgroup ${node.cgroup(authCg)})`);
     };
     await allSettled([...nodes].map(([name, node]) => startNode(name, node)));
     state.phase = 'up';
@@ -576,16 +725,38 @@ export async function runLabUp(flags: LabFlags & { config: string; encryption?: 
     progress(`lab ${flags.name} is up: ${state.nodes.length} nodes, ${state.workloads.length} workloads, ${state.processes.length} processes`);
     console.log(`
   try   nodemesh lab exec ${p.nodes[0]} -- node -e "fetch('http://10.96.0.20/').then(r => r.text()).then(console.log)"
-        nodemesh lab status${flags.name === 'default' ? '' : ` --name ${flags.name}`}      (bpf counters${encrypt ? ', WireGuard peers' : ''} per node)
-        nodemesh lab watch${flags.name === 'default' ? '' : ` --name ${flags.name}`}       (where requests land, every 3 s)
+        nodemesh lab status${flags.name === 'default' ? '' : ` --name ${flags.name}`}      (bpf counters${encrypt ? ', WireGuard peers' : ''}, auth gate and entries per node)
+        nodemesh lab watch${flags.name === 'default' ? '' : ` --name ${flags.name}`}       (where requests land, the auth-required flow, every 3 s)
         nodemesh lab down${flags.name === 'default' ? '' : ` --name ${flags.name}`}
-  state ${stateFile(flags)}  (logs and access logs in ${dir})`);
+  state ${stateFile(flags)}  (logs and access logs in ${dir})
+
+${authHelp(state)}`);
   } catch (e) {
     progress(`failed: ${(e as Error).message}`);
     const removed = removeLab(flags);
     progress(`removed what was started (${removed.length} objects)`);
     process.exit(1);
   }
+}
+
+/** A bring-your-own CA directory (tls.crt, tls.key 0600), as cert-manager would mount it: every node's auth agent signs its SVIDs with it. */
+async function writeLabCa(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const now = Date.now();
+  const ca = await issueCertificate({ subject: 'O=nodemesh lab, CN=lab root', uris: [`spiffe://${TRUST_DOMAIN}`], notBefore: new Date(now - 3600_000), notAfter: new Date(now + 30 * 24 * 3600_000), isCa: true });
+  writeFileSync(join(dir, 'tls.crt'), ca.certPem);
+  writeFileSync(join(dir, 'tls.key'), ca.key.reveal(), { mode: 0o600 });
+}
+
+/**
+ * The node's auth agent's /status (what `nodemesh auth status --json`
+ * prints), fetched inside the node's namespace, where its admin endpoint
+ * listens: a bare `node -e` rather than the CLI, which takes seconds to
+ * start and `lab watch` asks every round.
+ */
+export async function authStatusIn(netns: string): Promise<AuthAgentStatus> {
+  const script = `fetch('http://${LAB_AUTH_ADMIN}/status').then(async (r) => { if (!r.ok) throw new Error('answered ' + r.status); process.stdout.write(await r.text()); }).catch((e) => { console.error(e.cause?.message ?? e.message); process.exit(1); })`;
+  return JSON.parse(await runIn(netns)(process.execPath, ['-e', script], { timeoutMs: 5000 })) as AuthAgentStatus;
 }
 
 /** A detached host process in cgroup `cgroup` (created), output appended to `log`. */
@@ -623,7 +794,12 @@ export interface LabStatus {
     /** `nodemesh encryption status` of the node (absent: the lab runs without encryption). */
     encryption?: EncryptionStatus;
     encryptionError?: string;
+    /** `nodemesh auth status --json` of the node (absent: a lab from before the auth agents). */
+    auth?: AuthAgentStatus;
+    authError?: string;
   }[];
+  /** The auth demo's flow, and what its source node's connect hook did with it so far. */
+  authFlow?: LabAuthFlow & { held: number; direct: number };
   services: LabState['services'];
   workloads: (WorkloadState & { running: boolean })[];
   processes: (ProcessState & { running: boolean })[];
@@ -634,15 +810,22 @@ export async function labStatus(flags: LabFlags): Promise<LabStatus | undefined>
   if (!state) return undefined;
   const netns = new Set((spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.split(' ')[0]));
   const processes = state.processes.map((p) => ({ ...p, running: alive(p.pid) }));
-  const nodes = await Promise.all(
+  const nodes: LabStatus['nodes'] = await Promise.all(
     state.nodes.map(async (n) => {
       const base = { name: n.name, netns: n.netns, netnsExists: netns.has(n.netns), cgroup: n.cgroup, pinRoot: n.pinRoot };
-      let enc: { encryption: EncryptionStatus } | { encryptionError: string } | object = {};
-      if (n.encryption)
-        enc = await encryptionStatus(runIn(n.netns), n.encryption.stateDir).then(
-          (encryption) => ({ encryption }),
-          (e: Error) => ({ encryptionError: e.message }),
-        );
+      const [e, a] = await Promise.all([
+        n.encryption &&
+          encryptionStatus(runIn(n.netns), n.encryption.stateDir).then(
+            (encryption) => ({ encryption }),
+            (err: Error) => ({ encryptionError: err.message }),
+          ),
+        state.auth &&
+          authStatusIn(n.netns).then(
+            (auth) => ({ auth }),
+            (err: Error) => ({ authError: `cannot reach the auth agent at ${LAB_AUTH_ADMIN} in ${n.netns}: ${(err instanceof CommandError && err.stderr.trim()) || err.message}` }),
+          ),
+      ]);
+      const enc = { ...e, ...a };
       try {
         const s = steeringStatus(n.pinRoot);
         const counters = Object.fromEntries(Object.entries(s.counters).map(([k, v]) => [k, Number(v)]));
@@ -652,11 +835,14 @@ export async function labStatus(flags: LabFlags): Promise<LabStatus | undefined>
       }
     }),
   );
+  const flow = state.auth?.flow;
+  const srcCounters = flow && nodes.find((n) => n.name === flow.src.node)?.steering?.counters;
   return {
     name: state.name,
     phase: state.phase,
     state: stateFile(flags),
     nodes,
+    ...(flow ? { authFlow: { ...flow, held: srcCounters?.auth_connect_held ?? 0, direct: srcCounters?.auth_connect_authenticated ?? 0 } } : {}),
     services: state.services,
     workloads: state.workloads.map((w) => ({ ...w, running: processes.some((p) => p.role === 'workload' && p.name === w.name && p.node === w.node && p.running) })),
     processes,
@@ -684,6 +870,8 @@ export async function runLabStatus(flags: LabFlags & { json?: boolean }): Promis
     if (n.encryption) console.log(formatEncryption(n.encryption).replace(/^/gm, '  '));
     else if (n.encryptionError) console.log(`  encryption: ${n.encryptionError}`);
     else console.log('  encryption: off (lab up --no-encryption)');
+    if (n.auth) console.log(formatLabAuth(n.auth).replace(/^/gm, '  '));
+    else if (n.authError) console.log(`  auth: ${n.authError}`);
   }
   for (const p of s.processes.filter((x) => x.node === '-'))
     console.log(`\nlab\n  ${p.running ? 'running' : 'STOPPED'}  ${p.role.padEnd(16)} ${''.padEnd(14)} pid ${String(p.pid).padEnd(8)} log ${p.log}`);
@@ -692,6 +880,40 @@ export async function runLabStatus(flags: LabFlags & { json?: boolean }): Promis
     console.log(`  ${w.running ? 'running' : 'STOPPED'}  ${w.name.padEnd(14)} ${w.node.padEnd(8)} ${w.address.padEnd(13)}${w.configAddress ? ` (${w.configAddress} in the config)` : ''}`);
   console.log('\nservices:');
   for (const svc of s.services) console.log(`  ${svc.name.padEnd(20)} ${svc.vips.join(',') || '(headless)'} ports ${svc.ports.join(',')}`);
+  const state = readState(flags);
+  if (state?.auth) console.log(`\n${authHelp(state)}`);
+  if (s.authFlow) {
+    const f = s.authFlow;
+    console.log(`  so far ${f.src.node}'s connect hook held ${f.held} (the gate forwarded after the handshake) and let ${f.direct} go direct (entry in the kernel)`);
+  }
+}
+
+/** A node's `nodemesh auth status`, condensed: agent, gate counters, entries. */
+export function formatLabAuth(s: AuthAgentStatus): string {
+  const refused = Object.values(s.gate?.refused ?? {}).reduce((a, b) => a + (b ?? 0), 0);
+  const lines = [
+    `auth: service ${s.listen}, ${s.identities.length} local identities, ${s.entries.length} entries, ${s.pending.length} pending, responder handshakes ${s.handshakes.responderOk} ok ${s.handshakes.responderFailed} refused`,
+    s.gate ? `  gate ${s.gate.listen}: ${s.gate.held} held, ${s.gate.forwarded} forwarded, ${refused} refused${refused ? ` (${Object.entries(s.gate.refused).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}` : '  gate: off',
+    ...s.entries.map((e) => `  entry ${e.localIdentity} <-> ${e.remoteIdentity} (${e.remoteNode}, ${e.role}, expires in ${e.expiresIn})`),
+  ];
+  return lines.join('\n');
+}
+
+/** What `lab up` and `lab status` say about the auth demo: the flow, how to try it, how to see an agent's state. */
+function authHelp(state: LabState): string {
+  const f = state.auth?.flow;
+  const named = state.name === 'default' ? '' : ` --name ${state.name}`;
+  const ns = (node: string) => state.nodes.find((n) => n.name === node)?.netns ?? `${state.prefix}-${node}`;
+  const node = f?.src.node ?? state.nodes[0]?.name ?? 'node-a';
+  const lines: string[] = [];
+  if (f) {
+    lines.push(`auth-required flow (policy ${f.policy}, in ${join(state.servedConfig ?? state.dir, LAB_AUTH_FILE)}): ${f.src.workload}@${f.src.node} ${f.src.address} -> ${f.dst.workload}@${f.dst.node} ${f.dst.address}:${f.port}, by pod address`);
+    lines.push(
+      `  as ${f.src.workload}: nodemesh lab exec${named} ${f.src.node} -- node -e "const s = require('net').connect({ host: '${f.dst.address}', port: ${f.port}, localAddress: '${f.src.address}' }); let got = ''; s.on('data', (d) => (got += d).endsWith('hi\\n') && (console.log(got.trim()), s.destroy())); s.write('hi\\n')"`,
+    );
+  }
+  lines.push(`  a node's auth agent (entries, gate, requirements): ip netns exec ${ns(node)} nodemesh auth status`);
+  return lines.join('\n');
 }
 
 const ago = (iso: string | undefined) => (iso === undefined ? 'never' : `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))}s ago`);
@@ -723,7 +945,7 @@ export function runLabDown(flags: LabFlags): void {
 export function runLabConfigSync(flags: LabFlags): void {
   const state = readState(flags);
   if (!state?.servedConfig) fail(`no lab ${flags.name} with a served configuration`);
-  runConfigSync(state.config, state.servedConfig, state.addressMoves ?? {});
+  runConfigSync(state.config, state.servedConfig, state.addressMoves ?? {}, state.auth?.labFiles);
 }
 
 /** Runs a command as a mesh workload of `node` (its netns, a cgroup under its mesh cgroup); exits with its status. */

@@ -11,7 +11,10 @@
 // still shows on the next round). Rewritten: Workload spec.address and
 // EndpointSlice endpoints[].addresses, matched by node (spec.node /
 // nodeName; node-a when absent, as the lab places them); everything else is
-// copied as is, comments included.
+// copied as is, comments included. The lab adds files of its own (the Node
+// objects and the auth-required policy of the auth demo, lab-cmd.ts): they
+// are written with the copy and never removed as "gone from the user's
+// directory".
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isMap, isSeq, parseAllDocuments } from 'yaml';
@@ -66,13 +69,13 @@ function configFiles(dir: string, base = dir, out: string[] = []): string[] {
   return out;
 }
 
-/** Makes `to` the rewritten copy of `from` (files written atomically; files gone from `from` removed). Returns how many files changed. */
-export function syncLabConfig(from: string, to: string, moves: AddressMoves): number {
+/** Makes `to` the rewritten copy of `from` plus `labFiles` (relative name → content; files written atomically; files gone from `from` removed). Returns how many files changed. */
+export function syncLabConfig(from: string, to: string, moves: AddressMoves, labFiles: Record<string, string> = {}): number {
   mkdirSync(to, { recursive: true });
-  const files = configFiles(from);
+  const files = configFiles(from).filter((f) => !(f in labFiles));
   let changed = 0;
-  for (const f of files) {
-    const text = rewriteYaml(readFileSync(join(from, f), 'utf8'), moves);
+  const texts = [...files.map((f) => [f, rewriteYaml(readFileSync(join(from, f), 'utf8'), moves)] as const), ...Object.entries(labFiles)];
+  for (const [f, text] of texts) {
     const dst = join(to, f);
     if (existsSync(dst) && readFileSync(dst, 'utf8') === text) continue;
     mkdirSync(join(dst, '..'), { recursive: true });
@@ -80,7 +83,7 @@ export function syncLabConfig(from: string, to: string, moves: AddressMoves): nu
     renameSync(`${dst}.tmp`, dst);
     changed++;
   }
-  const keep = new Set(files);
+  const keep = new Set([...files, ...Object.keys(labFiles)]);
   for (const f of existsSync(to) ? configFiles(to) : [])
     if (!keep.has(f)) {
       rmSync(join(to, f), { force: true });
@@ -90,11 +93,11 @@ export function syncLabConfig(from: string, to: string, moves: AddressMoves): nu
 }
 
 /** `nodemesh lab config-sync` (internal, run by lab up): keeps the copy in sync until killed. */
-export function runConfigSync(from: string, to: string, moves: AddressMoves): void {
+export function runConfigSync(from: string, to: string, moves: AddressMoves, labFiles: Record<string, string> = {}): void {
   let timer: NodeJS.Timeout | undefined;
   const sync = () => {
     try {
-      const n = syncLabConfig(from, to, moves);
+      const n = syncLabConfig(from, to, moves, labFiles);
       if (n) console.log(JSON.stringify({ time: new Date().toISOString(), msg: 'config synced', from, to, files: n }));
     } catch (e) {
       console.log(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'config sync failed', error: (e as Error).message }));

@@ -5,7 +5,8 @@
 // error?}]}: who answered each of n requests per target, one request after
 // another (so a split reflects the weights, not which connection was ready
 // first). HTTP and gRPC keep one connection per target across rounds, as a
-// long-lived client would; TCP opens one connection per request.
+// long-lived client would; TCP opens one connection per request (from a
+// given local address when the target names one: the auth-required flow).
 import http from 'node:http';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -16,6 +17,8 @@ export interface ProbeTarget {
   kind: 'http' | 'grpc' | 'tcp';
   host: string;
   port: number;
+  /** TCP only: bind to this address first, to connect as the workload that has it (its identity, for an auth-required flow). */
+  local?: string;
 }
 export interface ProbeRequest {
   seq: number;
@@ -59,7 +62,7 @@ function once(t: ProbeTarget): Promise<string> {
     });
   }
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: t.host, port: t.port, timeout: TIMEOUT_MS });
+    const s = net.connect({ host: t.host, port: t.port, timeout: TIMEOUT_MS, ...(t.local ? { localAddress: t.local } : {}) });
     s.once('data', (d) => {
       resolve(String(d).split('\n')[0]!.trim());
       s.destroy();

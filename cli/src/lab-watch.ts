@@ -6,7 +6,13 @@
 // (workload@node), the node's BPF counters that moved meanwhile, and each
 // node's WireGuard peers with their last handshake and bytes (and how many
 // more since the last round). Edit a weight in the lab's config directory
-// and the split changes on the next round.
+// and the split changes on the next round. The auth-required flow of the lab
+// (lab-cmd.ts) is probed too, from its source workload's node and address:
+// n connections by pod address, each answered by the destination's TCP echo;
+// the source node's connect hook counters say how many were held by the
+// auth gate (then forwarded after the handshake: the first one) and how many
+// went direct (an entry was in the kernel); then each node's gate counters
+// and entries, as `nodemesh auth status` reports them.
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +110,8 @@ export async function runLabWatch(flags: LabWatchFlags): Promise<void> {
   const n = Number(flags.requests);
   const targets = targetsOf(state);
   const encrypted = state.nodes.every((x) => x.encryption);
+  const flow = state.auth?.flow;
+  const authTarget: ProbeTarget | undefined = flow && { kind: 'tcp', host: flow.dst.address, port: flow.port, local: flow.src.address };
   const probers = await Promise.all(state.nodes.map((x) => startProber(state, x.name)));
   let stopping = false;
   const stop = () => {
@@ -118,12 +126,22 @@ export async function runLabWatch(flags: LabWatchFlags): Promise<void> {
   console.log(
     `nodemesh lab watch: lab ${state.name}, config ${state.config} (watched: edit a weight and save)\n` +
       `every ${Number(flags.intervalMs) / 1000} s, from each node: ${n} requests per service, each answered by workload@node${encrypted ? ' ((wg): from the other node, through WireGuard)' : ''};\n` +
-      `then the BPF counters that moved on each node, and the WireGuard peers. Ctrl-C stops.`,
+      `then the BPF counters that moved on each node, and the WireGuard peers. Ctrl-C stops.` +
+      (flow
+        ? `\nauth: ${flow.src.workload}@${flow.src.node} -> ${flow.dst.workload}@${flow.dst.node} ${flow.dst.address}:${flow.port} requires mutual authentication (policy ${flow.policy}): ` +
+          `the first connection is held by ${flow.src.node}'s auth gate until the agents have authenticated, later ones go direct; then each node's gate counters and entries.`
+        : ''),
   );
   let last: LabStatus | undefined = await labStatus(flags);
   for (;;) {
     const started = Date.now();
-    const rounds = await Promise.all(probers.map(async (p) => ({ node: p.node, results: await p.ask({ n, targets: targets.map((t) => t.target) }) })));
+    const rounds = await Promise.all(
+      probers.map(async (p) => {
+        const withAuth = flow && p.node === flow.src.node ? [authTarget!] : [];
+        const results = await p.ask({ n, targets: [...targets.map((t) => t.target), ...withAuth] });
+        return { node: p.node, results, auth: withAuth.length ? results[targets.length] : undefined };
+      }),
+    );
     const now = await labStatus(flags);
     const lines = [`\n${time()}`];
     for (const r of rounds)
@@ -137,6 +155,23 @@ export async function runLabWatch(flags: LabWatchFlags): Promise<void> {
           .join('  ');
         lines.push(`  from ${r.node.padEnd(7)} ${t.label} ${shares}${res.failed ? `  failed ${res.failed} (${res.error})` : ''}`);
       }
+    if (flow) {
+      const res = rounds.find((r) => r.auth)?.auth ?? { answers: {}, failed: n, error: 'no answer' };
+      const shares = Object.entries(res.answers)
+        .map(([who, c]) => `${who}@${flow.dst.node} ${Math.round((100 * c) / n)}%${encrypted && flow.dst.node !== flow.src.node ? ' (wg)' : ''}`)
+        .join('  ');
+      const held = (now?.authFlow?.held ?? 0) - (last?.authFlow?.held ?? 0);
+      const direct = (now?.authFlow?.direct ?? 0) - (last?.authFlow?.direct ?? 0);
+      // What the gate did with what the connect hook sent it: unknown while its agent does not answer.
+      const gateNow = now?.nodes.find((x) => x.name === flow.src.node)?.auth?.gate;
+      const gateLast = last?.nodes.find((x) => x.name === flow.src.node)?.auth?.gate;
+      const forwarded = gateNow && gateLast ? gateNow.forwarded - gateLast.forwarded : undefined;
+      const gated = !held ? '' : forwarded === undefined ? `${held} sent to the gate, whose agent does not answer, ` : `${held} held by the gate${forwarded === held ? ' then forwarded' : `, ${forwarded} forwarded`}, `;
+      lines.push(
+        `  from ${flow.src.node.padEnd(7)} ${flow.dst.workload.padEnd(18)} auth ${`${flow.dst.address}:${flow.port}`.padEnd(17)} ${shares}${res.failed ? `  failed ${res.failed} (${res.error})` : ''}  ` +
+          `(as ${flow.src.workload} ${flow.src.address}, auth required: ${gated}${direct} direct)`,
+      );
+    }
     for (const node of now?.nodes ?? []) {
       const before = last?.nodes.find((x) => x.name === node.name)?.steering?.counters ?? {};
       const moved = Object.entries(node.steering?.counters ?? {})
@@ -160,6 +195,19 @@ export async function runLabWatch(flags: LabWatchFlags): Promise<void> {
         );
       }
       if (!node.encryption.peers.length) lines.push(`  wg  ${node.name.padEnd(7)} no peers`);
+    }
+    for (const node of now?.nodes ?? []) {
+      if (!node.auth) {
+        if (node.authError) lines.push(`  auth ${node.name.padEnd(7)} ${node.authError}`);
+        continue;
+      }
+      const g = node.auth.gate;
+      const was = last?.nodes.find((x) => x.name === node.name)?.auth?.gate;
+      const d = (a: number, b: number | undefined) => (b === undefined || a === b ? '' : ` (+${a - b})`);
+      const refused = (x: typeof g) => Object.values(x?.refused ?? {}).reduce((a, b) => a + (b ?? 0), 0);
+      lines.push(
+        `  auth ${node.name.padEnd(7)} ${g ? `gate ${g.held} held${d(g.held, was?.held)}, ${g.forwarded} forwarded${d(g.forwarded, was?.forwarded)}, ${refused(g)} refused${d(refused(g), was && refused(was))}` : 'gate off'}; ${node.auth.entries.length} entries`,
+      );
     }
     console.log(lines.join('\n'));
     last = now;

@@ -110,7 +110,7 @@ bpf
 const lab = program.command('lab').description('a local multi-node mesh on this machine: nodes as network namespaces joined by veth, workloads, xds-servers, node proxies and BPF agents (needs root)');
 const labFlags = (c: Command) =>
   c.option('--name <name>', 'lab name (netns, cgroups and pins are nmlab-cli-<name>…)', 'default').option('--state-dir <dir>', 'where the state file, logs and access logs go', '/run/nodemesh/lab');
-labFlags(lab.command('up').description("start the lab: one node per node the configuration's workloads name (at least 2), its workloads, per node an xds-server, a node proxy and the BPF agent"))
+labFlags(lab.command('up').description("start the lab: one node per node the configuration's workloads name (at least 2), its workloads, per node an xds-server, a node proxy, the BPF agent (steering and the auth datapath), the encryption agent and the auth agent with its gate"))
   .option('--config <dir>', 'mesh configuration directory (watched by the xds-servers and agents)', 'examples')
   .option('--no-encryption', 'no encryption agents: traffic between the nodes stays unencrypted on the veth')
   .option('--check', 'only say whether this machine can run the lab (exit 0) or why not (exit 1)')
