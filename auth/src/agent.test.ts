@@ -216,6 +216,24 @@ describe('auth agent: two nodes on loopback', () => {
     assert.equal(s.failures.responder.peer_not_authorized, 2);
   });
 
+  it("a per-connection request is admitted only for a tuple from the initiator's workload to the responder's, and leaves one connection entry", async () => {
+    const flow = { localIdentity: FRONTEND, remoteIdentity: REVIEWS, remoteNode: 'node-b' };
+    const tuple = { sourceAddress: '10.0.0.10', sourcePort: 40001, destinationAddress: '10.0.0.20', destinationPort: 8080 };
+    const before = (await b.status()).connections;
+    const ok = await a.authenticateConnection(flow, tuple);
+    assert.ok(ok.allowed, JSON.stringify(ok));
+    assert.equal((await b.status()).connections, before + 1);
+    // ratings' address is on node-a but is not frontend's; frontend's address is not reviews'.
+    const wrongSource = await a.authenticateConnection(flow, { ...tuple, sourceAddress: '10.0.0.30' });
+    assert.ok(!wrongSource.allowed);
+    assert.deepEqual([wrongSource.reason, wrongSource.by], ['peer_not_authorized', 'peer']);
+    const wrongDestination = await a.authenticateConnection(flow, { ...tuple, destinationAddress: '10.0.0.10' });
+    assert.ok(!wrongDestination.allowed && wrongDestination.reason === 'peer_not_authorized');
+    assert.equal((await b.status()).connections, before + 1);
+    // The policy here is per pair: the gate would take the pair path.
+    assert.equal(a.scopeOf({ localIdentity: FRONTEND, remoteIdentity: REVIEWS, sourceAddress: '10.0.0.10', destinationAddress: '10.0.0.20', port: 8080 }), 'pair');
+  });
+
   it('removes the SVID of a workload that leaves the node, and new flows to it fail', async () => {
     writeFileSync(join(config, 'workloads.yaml'), WORKLOADS.replace('node: node-b', 'node: node-c'));
     await waitFor('reviews removed from node-b', async () => (await b.status()).identities.length === 0);

@@ -13,7 +13,11 @@
 //   auth-required connection that has no entry there; the gate holds it,
 //   authenticates, then forwards or resets it. Its address goes into the
 //   pinned nm_auth_gate map once it listens, and port 0 on a clean stop, so
-//   the connect hook refuses (fails closed) while no gate runs;
+//   the connect hook refuses (fails closed) while no gate runs. Where the
+//   destination's policy says scope: connection, the gate authenticates each
+//   connection with its 4-tuple (AuthManager.authenticateConnection), and the
+//   responder admits such a request only when the tuple's addresses are the
+//   two identities' workloads on the nodes the model places them;
 // - serves /status (what `nodemesh auth status` prints) and /metrics.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
@@ -23,13 +27,13 @@ import client from 'prom-client';
 import { formatConfigError } from '../../crds/src/errors.js';
 import type { Resources } from '../../crds/src/resources.js';
 import type { Logger } from '../../xds-server/src/log.js';
-import type { AuthRequirementIR } from '../../xds-server/src/model/auth-policies.js';
+import { authScopeFor, type AuthRequirementIR, type AuthScope } from '../../xds-server/src/model/auth-policies.js';
 import { FileProvider, type ProviderState } from '../../xds-server/src/provider/file/index.js';
 import { translateAuthPolicies } from '../../xds-server/src/translate/auth/translate.js';
 import { translateResources } from '../../xds-server/src/translate/kubernetes/translate.js';
 import { BpfAuthMap } from './authmap/bpf.js';
 import { InMemoryAuthMap } from './authmap/memory.js';
-import type { AuthMap } from './authmap/types.js';
+import type { AuthMap, ConnectionTuple } from './authmap/types.js';
 import type { AuthEntry } from './authmap/types.js';
 import { X509Authority } from './certs/authority.js';
 import { ensureCaDirectory, loadCaDirectory, watchCaDirectory } from './certs/ca-dir.js';
@@ -99,6 +103,8 @@ export interface AuthAgentStatus {
   identities: string[];
   nodes: Record<string, { address: string; authPort: number }>;
   entries: (AuthEntry & { expiresIn: string })[];
+  /** Unexpired per-connection entries this node holds (as the responder: one per authenticated connection to its workloads). */
+  connections: number;
   pending: string[];
   failures: { initiator: Partial<Record<AuthFailureReason, number>>; responder: Partial<Record<AuthFailureReason, number>> };
   handshakes: { responderOk: number; responderFailed: number };
@@ -169,7 +175,7 @@ export class AuthAgent {
       onRotation: (result) => this.#metrics.rotations.inc({ result }),
     });
     const common = { nodeName: o.nodeName, provider: this.#provider, trust: this.#trust, authMap: this.#authMap, logger: o.logger, metrics: this.#metrics };
-    this.#server = new AuthServer({ ...common, authorizePeer: (p) => authorizePeer(this.#placement, p) });
+    this.#server = new AuthServer({ ...common, authorizePeer: (p) => authorizePeer(this.#placement, p), authorizeConnection: (p) => this.#authorizeConnection(p) });
     this.#server.onOutcome = (out: ResponderOutcome) => {
       if (!out.ok && out.reason) this.#responderFailures.set(out.reason, (this.#responderFailures.get(out.reason) ?? 0) + 1);
     };
@@ -202,6 +208,8 @@ export class AuthAgent {
       nodeName: this.#o.nodeName,
       lookup: (address) => this.#placement.byAddress.get(address),
       authenticate: (flow) => this.#manager.authenticate(flow),
+      authenticateConnection: (flow, tuple, opts) => this.#manager.authenticateConnection(flow, tuple, opts),
+      scopeOf: (flow) => this.scopeOf(flow),
       originalDst,
       logger: this.#o.logger,
       registry: this.registry,
@@ -264,6 +272,11 @@ export class AuthAgent {
     return this.#manager.authenticate(flow);
   }
 
+  /** Per-connection authentication of one 4-tuple: the gate's entry point for scope connection, and of tests. */
+  authenticateConnection(flow: { localIdentity: string; remoteIdentity: string; remoteNode: string }, tuple: ConnectionTuple, opts: { renewal?: boolean } = {}): Promise<AuthDecision> {
+    return this.#manager.authenticateConnection(flow, tuple, opts);
+  }
+
   /** As authenticate(), with the remote identity and node found from the destination address in the model. */
   async authenticateTo(flow: { localIdentity: string; destinationAddress: string }): Promise<AuthDecision> {
     const dest = this.#placement.byAddress.get(flow.destinationAddress);
@@ -271,10 +284,37 @@ export class AuthAgent {
     return this.authenticate({ localIdentity: flow.localIdentity, remoteIdentity: dest.identity, remoteNode: dest.node });
   }
 
+  /**
+   * The scope a connection from `sourceAddress` to destinationAddress:port
+   * needs: connection when the model or this node's nm_auth_required (what
+   * the receiving node's datapath enforces, synced from the same model) says
+   * so — the stricter answer, since a pair entry would not get a
+   * per-connection port through.
+   */
+  scopeOf(flow: { localIdentity: string; remoteIdentity: string; sourceAddress: string; destinationAddress: string; port: number }): AuthScope {
+    const model = authScopeFor(this.#requirements, { sourceIdentity: flow.localIdentity, sourceAddress: flow.sourceAddress, destinationAddress: flow.destinationAddress, port: flow.port, protocol: 'TCP' });
+    if (model === 'connection') return 'connection';
+    if (this.#authMap instanceof BpfAuthMap && this.#authMap.datapath.portMode(flow.remoteIdentity, flow.port) === 'per-connection') return 'connection';
+    return 'pair';
+  }
+
+  #authorizeConnection(p: { localIdentity: string; remoteIdentity: string; remoteNode: string; tuple: ConnectionTuple }): string | undefined {
+    const src = this.#placement.byAddress.get(p.tuple.sourceAddress);
+    if (!src || src.identity !== p.remoteIdentity || src.node !== p.remoteNode) {
+      return `connection source ${p.tuple.sourceAddress} is no workload of ${p.remoteIdentity} on node ${p.remoteNode} in the mesh model`;
+    }
+    const dst = this.#placement.byAddress.get(p.tuple.destinationAddress);
+    if (!dst || dst.identity !== p.localIdentity || dst.node !== this.#o.nodeName) {
+      return `connection destination ${p.tuple.destinationAddress} is no workload of ${p.localIdentity} on node ${this.#o.nodeName} in the mesh model`;
+    }
+    return undefined;
+  }
+
   async status(): Promise<AuthAgentStatus> {
     const s = await this.#manager.status();
     const now = Date.now();
     const local = new Set(this.#provider.identities());
+    const connections = ((await this.#authMap.listConnections?.()) ?? []).filter((e) => e.expiresAt > now).length;
     return {
       node: this.#o.nodeName,
       trustDomain: this.#o.trustDomain,
@@ -283,6 +323,7 @@ export class AuthAgent {
       identities: [...local].sort(),
       nodes: Object.fromEntries([...this.#placement.nodes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, i]) => [n, { ...i }])),
       entries: s.entries.map((e) => ({ ...e, expiresIn: `${Math.max(0, Math.round((e.expiresAt - now) / 1000))}s` })),
+      connections,
       pending: s.pending,
       failures: { initiator: s.failures, responder: Object.fromEntries(this.#responderFailures) },
       handshakes: { responderOk: this.#server.stats.ok, responderFailed: this.#server.stats.failed },

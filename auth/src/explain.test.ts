@@ -31,6 +31,7 @@ const KERNEL_TO_EXPLAIN: Record<string, FlowExplanation['connect']> = {
   auth_connect_not_required: 'not-required',
   auth_connect_authenticated: 'straight',
   auth_connect_held: 'held-by-gate',
+  auth_connect_held_per_connection: 'held-by-gate',
   auth_connect_no_gate: 'refused-no-gate',
 };
 
@@ -116,5 +117,27 @@ describe('nodemesh auth explain: what the kernel decides, and why', { skip }, ()
     assert.equal(explain(9090).connect, kernel(9090));
     assert.equal(explain(9090).connect, 'not-required');
     assert.equal(explain(9090).receive, 'not-required');
+  });
+
+  it('a per-connection port: held even with a valid pair entry; its connection entries are listed by 4-tuple', () => {
+    setEntry('initiator', bootTimeNs() + 60_000_000_000n);
+    setEntry('responder', bootTimeNs() + 60_000_000_000n);
+    dp.syncRequirements([{ spiffeId: S_ID, port: 8080, mode: 'per-connection' }]);
+    try {
+      dp.setConn(
+        { saddr: CLIENT, daddr: SERVER, sport: 40001, dport: 8080 },
+        { expiresBootNs: bootTimeNs() + 60_000_000_000n, boundSyn: 0n, localId: dp.identityId(S_ID), remoteId: dp.identityId(C_ID), remoteNode: dp.nodeId('n2'), authType: AUTH_TYPE_SPIFFE_MTLS, expiresMs: Date.parse('2026-11-22T06:00:00Z'), authenticatedMs: Date.parse('2026-11-22T05:00:00Z') },
+      );
+      const e = explain(8080);
+      assert.equal(e.connect, kernel(8080));
+      assert.equal(e.connect, 'held-by-gate', 'the pair entry does not count');
+      assert.equal(e.scope, 'connection');
+      assert.equal(e.receive, 'per-connection');
+      assert.deepEqual(e.connectionEntries, [{ tuple: `${CLIENT}:40001 → ${SERVER}:8080`, authenticatedAt: '2026-11-22T05:00:00.000Z', expiresAt: '2026-11-22T06:00:00.000Z', valid: true, bound: false }]);
+      assert.match(formatExplanation(e), /per connection[\s\S]*connection entries on this node \(1\):\n {4}10\.233\.1\.2:40001 → 10\.233\.0\.2:8080 +authenticated/);
+    } finally {
+      dp.syncRequirements([{ spiffeId: S_ID, port: 8080 }]);
+    }
+    assert.equal(explain(8080).scope, 'pair');
   });
 });

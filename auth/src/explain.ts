@@ -7,6 +7,9 @@
 // certificates, until when. Held connections also get a flow log line from
 // the gate (gate.ts).
 //
+// Per-connection ports: each live connection's entry (nm_auth_conn) is
+// listed with its 4-tuple.
+//
 // The decision mirrors include/auth_connect_decision.h (initiating side) and
 // auth_ingress.bpf.c (receiving side); auth/src/explain.test.ts checks it
 // against the same maps the programs read.
@@ -24,6 +27,10 @@ export interface FlowExplanation {
   to: Endpoint & { port: number };
   /** The destination (identity, port) requires authentication (nm_auth_required: the port, or every port). */
   required: boolean;
+  /** How: once per identity pair, or once per connection (its own entry, bound to its 4-tuple). */
+  scope?: 'pair' | 'connection';
+  /** Per-connection scope: this node's live connection entries for the pair, by 4-tuple (receiver's view). */
+  connectionEntries?: { tuple: string; authenticatedAt: string; expiresAt: string; valid: boolean; bound: boolean }[];
   /** This node's entry for the pair, seen from the source's side (the initiator's entry). */
   initiatorEntry?: EntryView;
   /** This node's entry for the pair, seen from the destination's side (the receiver's entry). */
@@ -31,7 +38,7 @@ export interface FlowExplanation {
   /** What nm_auth_connect4 does with a new connection, on the source's node. */
   connect: 'not-required' | 'straight' | 'held-by-gate' | 'refused-no-gate';
   /** What nm_auth_ingress does with its packets, on the destination's node. */
-  receive: 'not-required' | 'delivered' | 'dropped-unknown-source' | 'dropped-no-entry' | 'dropped-expired';
+  receive: 'not-required' | 'delivered' | 'dropped-unknown-source' | 'dropped-no-entry' | 'dropped-expired' | 'per-connection';
 }
 
 export interface EntryView {
@@ -54,8 +61,10 @@ export function explainFlow(dp: AuthDatapath, fromAddress: string, to: { address
   };
   const src = ips.get(fromAddress);
   const dst = ips.get(to.address);
-  const reqs = dp.requirements();
-  const required = !!dst && reqs.some((r) => r.identityId === dst.identityId && (r.port === to.port || r.port === 0));
+  const dstIdentity = dst && dp.spiffeId(dst.identityId);
+  const mode = dstIdentity ? dp.portMode(dstIdentity, to.port) : undefined;
+  const required = mode !== undefined;
+  const scope = mode === 'per-connection' ? ('connection' as const) : mode === 'required' ? ('pair' as const) : undefined;
   const view = (info: AuthInfo | undefined): EntryView | undefined =>
     info && {
       role: info.role,
@@ -68,11 +77,37 @@ export function explainFlow(dp: AuthDatapath, fromAddress: string, to: { address
   const initiatorEntry = src && dst ? view(dp.getAuth({ localId: src.identityId, remoteId: dst.identityId, remoteNode: dst.nodeId, authType: AUTH_TYPE_SPIFFE_MTLS })) : undefined;
   const receiverEntry = src && dst ? view(dp.getAuth({ localId: dst.identityId, remoteId: src.identityId, remoteNode: src.nodeId, authType: AUTH_TYPE_SPIFFE_MTLS })) : undefined;
 
+  const connectionEntries =
+    scope === 'connection' && src && dst
+      ? dp
+          .listConn()
+          .filter((c) => c.tuple.saddr === fromAddress && c.tuple.daddr === to.address && c.tuple.dport === to.port && c.info.localId === dst.identityId && c.info.remoteId === src.identityId)
+          .map((c) => ({
+            tuple: `${c.tuple.saddr}:${c.tuple.sport} → ${c.tuple.daddr}:${c.tuple.dport}`,
+            authenticatedAt: new Date(c.info.authenticatedMs).toISOString(),
+            expiresAt: new Date(c.info.expiresMs).toISOString(),
+            valid: c.info.expiresBootNs > now.bootNs,
+            bound: c.info.boundSyn !== 0n,
+          }))
+      : undefined;
+
   let connect: FlowExplanation['connect'] = 'not-required';
-  if (required) connect = initiatorEntry?.valid ? 'straight' : dp.gate().port ? 'held-by-gate' : 'refused-no-gate';
+  // A per-connection port never takes the pair fast path, whatever nm_auth holds.
+  if (required) connect = scope === 'pair' && initiatorEntry?.valid ? 'straight' : dp.gate().port ? 'held-by-gate' : 'refused-no-gate';
   let receive: FlowExplanation['receive'] = 'not-required';
-  if (required) receive = !src ? 'dropped-unknown-source' : !receiverEntry ? 'dropped-no-entry' : receiverEntry.valid ? 'delivered' : 'dropped-expired';
-  return { from: describe(fromAddress), to: { ...describe(to.address), port: to.port }, required, ...(initiatorEntry ? { initiatorEntry } : {}), ...(receiverEntry ? { receiverEntry } : {}), connect, receive };
+  if (scope === 'connection') receive = !src ? 'dropped-unknown-source' : 'per-connection';
+  else if (required) receive = !src ? 'dropped-unknown-source' : !receiverEntry ? 'dropped-no-entry' : receiverEntry.valid ? 'delivered' : 'dropped-expired';
+  return {
+    from: describe(fromAddress),
+    to: { ...describe(to.address), port: to.port },
+    required,
+    ...(scope ? { scope } : {}),
+    ...(initiatorEntry ? { initiatorEntry } : {}),
+    ...(receiverEntry ? { receiverEntry } : {}),
+    ...(connectionEntries ? { connectionEntries } : {}),
+    connect,
+    receive,
+  };
 }
 
 const CONNECT_TEXT: Record<FlowExplanation['connect'], string> = {
@@ -87,6 +122,7 @@ const RECEIVE_TEXT: Record<FlowExplanation['receive'], string> = {
   'dropped-unknown-source': 'the source address has no identity: dropped',
   'dropped-no-entry': 'no entry for the pair on this node: dropped',
   'dropped-expired': 'the entry expired: dropped',
+  'per-connection': 'per-connection scope: each connection is delivered only with its own entry (below), never with a pair entry',
 };
 
 export function formatExplanation(e: FlowExplanation): string {
@@ -99,9 +135,15 @@ export function formatExplanation(e: FlowExplanation): string {
     `flow ${e.from.address} → ${e.to.address}:${e.to.port}`,
     `  source:       ${who(e.from)}`,
     `  destination:  ${who(e.to)}`,
-    `  policy:       ${e.required ? `authentication required on port ${e.to.port}` : 'no authentication required'}`,
+    `  policy:       ${e.required ? `authentication required on port ${e.to.port}, ${e.scope === 'connection' ? 'per connection' : 'per identity pair'}` : 'no authentication required'}`,
     entry('initiator entry', e.initiatorEntry),
     entry('receiver entry ', e.receiverEntry),
+    ...(e.connectionEntries
+      ? [
+          `  connection entries on this node (${e.connectionEntries.length}):`,
+          ...e.connectionEntries.map((c) => `    ${c.tuple}  authenticated ${c.authenticatedAt}, ${c.valid ? 'valid' : 'EXPIRED'} until ${c.expiresAt}${c.bound ? ', bound to its SYN' : ', not yet used'}`),
+        ]
+      : []),
     `  if this node is the source's:      ${CONNECT_TEXT[e.connect]}`,
     `  if this node is the destination's: ${RECEIVE_TEXT[e.receive]}`,
     '',

@@ -9,7 +9,7 @@ export { EmbeddedCertificateProvider, systemClock, type Clock, type EmbeddedProv
 export { createSpireProvider, type SpireProviderOptions } from './certs/spire.js';
 export { PrivateKeyPem } from './certs/secret.js';
 export { InMemoryAuthMap } from './authmap/memory.js';
-export { authKeyString, type AuthEntry, type AuthKey, type AuthMap, type AuthType } from './authmap/types.js';
+export { authKeyString, connectionTupleString, type AuthConnectionEntry, type AuthEntry, type AuthKey, type AuthMap, type AuthType, type ConnectionTuple } from './authmap/types.js';
 export { AuthServer, type AuthServerOptions, type ResponderOutcome } from './handshake/server.js';
 export { initiateHandshake, type HandshakeResult, type NodeAddress } from './handshake/client.js';
 export { AuthManager, type AuthDecision, type AuthManagerOptions, type FlowKey } from './manager.js';

@@ -99,6 +99,30 @@ describe('auth manager', () => {
     assert.deepEqual(st.pending, []);
   });
 
+  test('authenticateConnection: every connection its own handshake (no single-flight, no cache), the entry bound to its tuple', async () => {
+    const { a, b } = nodes;
+    const okBefore = b.server.stats.ok;
+    const pairsA = a.map.size;
+    const pairsB = b.map.size;
+    const tuple = (sourcePort: number) => ({ sourceAddress: '10.0.2.10', sourcePort, destinationAddress: '10.0.1.10', destinationPort: 8080 });
+    // Concurrent connections of one identity pair, one of them named twice: five handshakes, none joined.
+    const ports = [40001, 40002, 40003, 40004, 40004];
+    const decisions = await Promise.all(ports.map((p) => a.manager.authenticateConnection(flow(3), tuple(p))));
+    assert.ok(decisions.every((d) => d.allowed && d.source === 'handshake'));
+    assert.equal(b.server.stats.ok - okBefore, 5);
+    assert.deepEqual((await b.map.listConnections()).map((c) => c.tuple.sourcePort).sort(), [40001, 40002, 40003, 40004]);
+    for (const c of await b.map.listConnections()) assert.deepEqual([c.localIdentity, c.remoteIdentity, c.remoteNode], [Rs[3], Ls[3], 'node-a']);
+    assert.deepEqual([a.map.size, b.map.size], [pairsA, pairsB], 'no pair entry on either side');
+    assert.deepEqual(await a.map.listConnections(), []);
+    // A pair entry does not answer a connection request either.
+    await a.manager.authenticate(flow(3));
+    const before = b.server.stats.ok;
+    assert.ok((await a.manager.authenticateConnection(flow(3), tuple(40005))).allowed);
+    assert.equal(b.server.stats.ok, before + 1);
+    const refused = await a.manager.authenticateConnection({ ...flow(3), remoteNode: 'node-z' }, tuple(40006));
+    assert.ok(!refused.allowed && refused.reason === 'unknown_node');
+  });
+
   test('rotation re-authenticates, from whichever side rotated', async () => {
     const { a, b } = nodes;
     await a.manager.authenticate(flow(0));

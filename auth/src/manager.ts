@@ -8,8 +8,13 @@
 // concurrently; callers with the same key share one promise. A forced
 // re-authentication (rotation) waits for a handshake in flight for its key
 // and then starts a new one, which later callers join.
+//
+// The per-connection mode (authenticateConnection) shares none of that: each
+// connection runs its own handshake naming its 4-tuple, nothing is cached or
+// joined, and rotation or revocation has nothing to redo (a connection entry
+// serves one connection; gc drops it when it expires).
 import type { Logger } from '../../xds-server/src/log.js';
-import { authKeyString, type AuthEntry, type AuthKey, type AuthMap } from './authmap/types.js';
+import { authKeyString, connectionTupleString, type AuthEntry, type AuthKey, type AuthMap, type ConnectionTuple } from './authmap/types.js';
 import type { CertificateProvider, ProviderEvent } from './certs/provider.js';
 import type { TrustEvent, TrustStore } from './certs/trust.js';
 import { initiateHandshake, type NodeAddress } from './handshake/client.js';
@@ -44,7 +49,8 @@ export interface AuthManagerOptions {
 }
 
 /** Re-authentication failures that say nothing about the peer's identity: keep the old, still valid entry. */
-const TRANSIENT: ReadonlySet<AuthFailureReason> = new Set(['connect_failed', 'timeout', 'unknown_node', 'tls_error']);
+export const TRANSIENT_FAILURES: ReadonlySet<AuthFailureReason> = new Set(['connect_failed', 'timeout', 'unknown_node', 'tls_error']);
+const TRANSIENT = TRANSIENT_FAILURES;
 
 export class AuthManager {
   readonly #o: AuthManagerOptions;
@@ -106,6 +112,43 @@ export class AuthManager {
       this.#o.metrics?.pending.set(this.#inflight.size);
     });
     return promise;
+  }
+
+  /**
+   * Authenticates one connection, bound to `tuple` (the local workload's
+   * address and source port, the destination's address and port): a fresh
+   * handshake every time, never the cache nor another caller's handshake.
+   * When allowed, the responder's entry for exactly this tuple exists; the
+   * caller must then connect from exactly tuple.sourcePort.
+   */
+  async authenticateConnection(flow: FlowKey, tuple: ConnectionTuple, opts: { renewal?: boolean } = {}): Promise<AuthDecision> {
+    const o = this.#o;
+    const key: AuthKey = { ...flow, authType: 'spiffe-mtls' };
+    const fields = { scope: 'connection', ...flowFields(key), connection: connectionTupleString(tuple), renewal: opts.renewal || undefined };
+    o.metrics?.requests.inc({ outcome: 'started' });
+    const address = o.resolveNode(key.remoteNode);
+    const r = address
+      ? await initiateHandshake({
+          ...key,
+          address,
+          nodeName: o.nodeName,
+          provider: o.provider,
+          trust: o.trust,
+          authMap: o.authMap,
+          metrics: o.metrics,
+          now: o.now,
+          timeoutMs: o.handshakeTimeoutMs,
+          connection: tuple,
+          renewal: opts.renewal,
+        })
+      : ({ ok: false, reason: 'unknown_node', by: 'local', detail: `no auth service address for node ${key.remoteNode}`, durationMs: 0 } as const);
+    if (r.ok) {
+      o.logger.info('flow auth', { role: 'initiator', decision: 'authenticated', source: 'handshake', ...fields, expiresAt: new Date(r.entry.expiresAt).toISOString(), localSerial: r.entry.localSerial, remoteSerial: r.entry.remoteSerial, durationMs: round(r.durationMs) });
+      return { allowed: true, entry: r.entry, source: 'handshake' };
+    }
+    this.#failures.set(r.reason, (this.#failures.get(r.reason) ?? 0) + 1);
+    o.logger.warn('flow auth', { role: 'initiator', decision: 'refused', ...fields, reason: r.reason, by: r.by, detail: r.detail, durationMs: round(r.durationMs) });
+    return { allowed: false, reason: r.reason, by: r.by, detail: r.detail };
   }
 
   async #run(key: AuthKey, force: boolean): Promise<AuthDecision> {

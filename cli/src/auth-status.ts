@@ -27,6 +27,7 @@ export function formatAuthStatus(s: AuthAgentStatus): string {
       ]),
     );
   }
+  if (s.connections > 0) out.push(`per-connection entries: ${s.connections}`);
   out.push(`pending handshakes (${s.pending.length}):`);
   for (const p of s.pending) out.push(`  ${p}`);
   out.push(`failures by reason: initiator: ${reasons(s.failures.initiator)}; responder: ${reasons(s.failures.responder)}`);
@@ -37,7 +38,7 @@ export function formatAuthStatus(s: AuthAgentStatus): string {
   for (const r of s.requirements) {
     const ports = r.ports.length === 0 ? 'every port' : r.ports.map((p) => `${p.protocol}/${p.port === 0 ? '*' : p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}`).join(',');
     const from = r.sources.any ? 'any source' : [...r.sources.identities, ...r.sources.ipBlocks.map((b) => `ipBlock ${b.cidr}`)].join(', ');
-    out.push(`  ${r.mode.padEnd(8)} ${r.destination.identity} at ${r.destination.address} ${ports} from ${from}`);
+    out.push(`  ${(r.scope === 'connection' ? `${r.mode} per connection` : r.mode).padEnd(8)} ${r.destination.identity} at ${r.destination.address} ${ports} from ${from}`);
   }
   if (s.configErrors.length > 0) {
     out.push(`configuration problems (${s.configErrors.length}):`);

@@ -7,6 +7,7 @@ import {
   LABEL_KEY_PATTERN,
   MESH_POLICY_API_VERSION,
   MESH_POLICY_AUTH_MODES,
+  MESH_POLICY_AUTH_SCOPES,
   MESH_POLICY_KIND,
   MESH_POLICY_MAX_PORT_RULES,
   MESH_POLICY_MAX_PORTS,
@@ -67,6 +68,20 @@ describe('MeshPolicy schema', () => {
     assertError(errs, 'spec.ingress[1].authentication.mode', 'supported values: "required", "disabled"');
     assertError(parseErrors(mp({})), 'spec.endpointSelector', 'Required value');
   });
+
+  it('authentication.scope: pair (default, absent) or connection; only with mode required', () => {
+    const o = parseOk(
+      mp({
+        endpointSelector: {},
+        ingress: [{ authentication: { mode: 'required', scope: 'connection' } }, { authentication: { mode: 'required', scope: 'pair' } }, { authentication: { mode: 'required' } }],
+      }),
+    );
+    if (o.kind !== 'MeshPolicy') return assert.fail();
+    assert.deepEqual(o.spec.ingress?.map((r) => r.authentication?.scope), ['connection', 'pair', undefined]);
+    const errs = parseErrors(mp({ endpointSelector: {}, ingress: [{ authentication: { mode: 'required', scope: 'socket' } }, { authentication: { mode: 'disabled', scope: 'connection' } }] }));
+    assertError(errs, 'spec.ingress[0].authentication.scope', 'supported values: "pair", "connection"');
+    assertError(errs, 'spec.ingress[1].authentication.scope', 'may only be set when `mode` is required');
+  });
 });
 
 interface Props {
@@ -101,6 +116,8 @@ describe('MeshPolicy CRD manifest', () => {
     const rule = prop(rules, '[]');
     assert.deepEqual(prop(rule, 'authentication', 'mode').enum, [...MESH_POLICY_AUTH_MODES]);
     assert.deepEqual(prop(rule, 'authentication').required, ['mode']);
+    assert.deepEqual(prop(rule, 'authentication', 'scope').enum, [...MESH_POLICY_AUTH_SCOPES]);
+    assert.deepEqual((prop(rule, 'authentication')['x-kubernetes-validations'] as Props[]).map((v) => v.rule), ["!has(self.scope) || self.mode == 'required'"]);
     assert.equal(prop(rule, 'fromEndpoints').maxItems, MESH_POLICY_MAX_SELECTORS);
     assert.equal(prop(rule, 'toPorts').maxItems, MESH_POLICY_MAX_PORT_RULES);
     const ports = prop(rule, 'toPorts', '[]', 'ports');

@@ -2,7 +2,9 @@
 // CiliumNetworkPolicy's ingress rules so policies move between the two with
 // few edits: spec.endpointSelector, spec.ingress[].fromEndpoints[] (label
 // selectors), toPorts[].ports[] and, per rule, `authentication.mode`
-// (required | disabled). Namespaces work as in Cilium: selectors are limited to
+// (required | disabled) with the optional `authentication.scope` (pair, the
+// default: an identity pair authenticates once, as Cilium; connection: every
+// new connection authenticates, bound to its 4-tuple). Namespaces work as in Cilium: selectors are limited to
 // the policy's namespace unless they name the `k8s:io.kubernetes.pod.namespace`
 // label. Label keys may carry Cilium's `k8s:` or `any:` source prefix. Rules
 // here and in crds/manifests/nodemesh.io_meshpolicies.yaml must agree;
@@ -15,6 +17,7 @@ import { checkSelectorRequirement } from './networkpolicy.js';
 export const MESH_POLICY_API_VERSION = 'nodemesh.io/v1alpha1';
 export const MESH_POLICY_KIND = 'MeshPolicy';
 export const MESH_POLICY_AUTH_MODES = ['required', 'disabled'] as const;
+export const MESH_POLICY_AUTH_SCOPES = ['pair', 'connection'] as const;
 export const MESH_POLICY_PROTOCOLS = ['TCP', 'UDP', 'SCTP', 'ANY'] as const;
 /** The label Cilium gives every endpoint: its namespace. With the k8s: prefix, as Cilium writes it. */
 export const CILIUM_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
@@ -91,7 +94,13 @@ const ingressRuleSchema = z.object({
     .array(z.object({ ports: z.array(portProtocolSchema).max(MESH_POLICY_MAX_PORTS).optional() }))
     .max(MESH_POLICY_MAX_PORT_RULES)
     .optional(),
-  authentication: z.object({ mode: z.enum(MESH_POLICY_AUTH_MODES) }).optional(),
+  authentication: z
+    .object({ mode: z.enum(MESH_POLICY_AUTH_MODES), scope: z.enum(MESH_POLICY_AUTH_SCOPES).optional() })
+    .superRefine((a, ctx) => {
+      // A scope on a disabled rule would read as if it required something.
+      if (a.scope !== undefined && a.mode !== 'required') ctx.addIssue({ code: 'custom', path: ['scope'], message: 'may only be set when `mode` is required' });
+    })
+    .optional(),
 });
 export type MeshPolicyIngressRule = z.output<typeof ingressRuleSchema>;
 

@@ -17,9 +17,13 @@ import { dns1123SubdomainErrors, ianaSvcNameErrors, labelValueErrors, qualifiedN
 
 export const NETWORK_POLICY_API_VERSION = 'networking.k8s.io/v1';
 export const NETWORK_POLICY_KIND = 'NetworkPolicy';
-/** On a NetworkPolicy: whether the ingress it allows must be mutually authenticated. */
+/**
+ * On a NetworkPolicy: whether the ingress it allows must be mutually
+ * authenticated: `required` (once per identity pair), `required-per-connection`
+ * (every new connection, bound to its 4-tuple) or `disabled`.
+ */
 export const MTLS_ANNOTATION = 'nodemesh.io/mtls';
-export const MTLS_ANNOTATION_VALUES = ['required', 'disabled'] as const;
+export const MTLS_ANNOTATION_VALUES = ['required', 'disabled', 'required-per-connection'] as const;
 
 type Issue = (path: (string | number)[], message: string) => void;
 

@@ -8,6 +8,8 @@
  * proto = echo (raw TCP echo) or resp (a Redis-like wire protocol: PING,
  * SET k v, GET k, in RESP arrays). It reports every accepted connection and
  * every chunk received, so a test can assert that nothing arrived.
+ * proto = echo1 echoes the first chunk and then closes (this side closes
+ * first, so the TIME_WAIT state stays here, not with the initiator).
  */
 export const SERVER_JS = `
 const net = require('node:net');
@@ -47,10 +49,10 @@ function parse(b) {
 for (const spec of process.env.LISTEN.split(',')) {
   const [host, port, proto] = spec.split(':');
   net.createServer((s) => {
-    say({ event: 'accepted', host, port: Number(port), remote: s.remoteAddress });
+    say({ event: 'accepted', host, port: Number(port), remote: s.remoteAddress, remotePort: s.remotePort });
     s.on('data', (d) => say({ event: 'data', host, port: Number(port), bytes: d.length }));
     s.on('error', () => {});
-    if (proto === 'resp') resp(s); else s.on('data', (d) => s.write(d));
+    if (proto === 'resp') resp(s); else if (proto === 'echo1') s.once('data', (d) => s.end(d)); else s.on('data', (d) => s.write(d));
   }).listen(Number(port), host, () => say({ event: 'listening', host, port: Number(port) }));
 }`;
 
@@ -60,7 +62,10 @@ for (const spec of process.env.LISTEN.split(',')) {
  *     (its workload address), write `send` at once (before any answer: the
  *     bytes that must not pass before authentication), wait until the reply
  *     contains `expect`; reports connected, reply or error (with the code),
- *     and keeps the connection open.
+ *     and keeps the connection open. Optional: localPort (bind that source
+ *     port too), connectTimeoutMs (give up connecting after that long:
+ *     result 'timeout', for SYNs that are dropped); a reply reports the
+ *     connection's own source port (localPort).
  *  {op:'send', id, send, expect}: more on an open connection.
  *  {op:'close', id}
  *  {op:'rtt', id, host, port, local}: connect, 1-byte echo, close; reports
@@ -88,12 +93,14 @@ function roundTrip(s, send, expect, timeoutMs) {
 function open(c) {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const s = net.connect({ host: c.host, port: c.port, localAddress: c.local || undefined });
+    const s = net.connect({ host: c.host, port: c.port, localAddress: c.local || undefined, localPort: c.localPort || undefined });
     s.setNoDelay(true);
-    s.once('error', (e) => resolve({ s, r: { result: 'error', code: e.code || e.message, ms: Date.now() - t0 } }));
+    const ct = c.connectTimeoutMs ? setTimeout(() => { s.destroy(); resolve({ s, r: { result: 'timeout', code: 'CONNECT_TIMEOUT', ms: Date.now() - t0 } }); }, c.connectTimeoutMs) : undefined;
+    s.once('error', (e) => { clearTimeout(ct); resolve({ s, r: { result: 'error', code: e.code || e.message, ms: Date.now() - t0 } }); });
     s.once('connect', async () => {
+      clearTimeout(ct);
       const r = await roundTrip(s, c.send, c.expect, c.timeoutMs || 5000);
-      resolve({ s, r: { ...r, ms: Date.now() - t0 } });
+      resolve({ s, r: { ...r, ms: Date.now() - t0, localPort: s.localPort } });
     });
   });
 }

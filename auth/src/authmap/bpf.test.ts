@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AuthDatapath, AUTH_MAPS, bootTimeNs } from '../../../bpf/sockmap/src/auth-map.js';
-import { AUTH_INFO, AUTH_KEY, NAME } from '../../../bpf/sockmap/src/auth-structs.js';
+import { AUTH_CONN_INFO, AUTH_CONN_KEY, AUTH_INFO, AUTH_KEY, NAME } from '../../../bpf/sockmap/src/auth-structs.js';
 import { detach } from '../../../bpf/sockmap/src/loader.js';
 import { BpfMap } from '../../../bpf/sockmap/src/maps.js';
 import { BPFFS, DEFAULT_OBJECTS_DIR, isBpffs, objectsMissing } from '../../../bpf/sockmap/src/preflight.js';
@@ -68,6 +68,7 @@ describe('BpfAuthMap: the AuthManager writing through the pinned nm_auth map', {
   const pinB = join(BPFFS, `nmlab-${process.pid}-authmap-b`);
   const closers: (() => Promise<void> | void)[] = [];
   let mapA: BpfAuthMap;
+  let mapB: BpfAuthMap;
   let managerA: AuthManager;
   let providerA: EmbeddedCertificateProvider;
   let providerB: EmbeddedCertificateProvider;
@@ -104,6 +105,7 @@ describe('BpfAuthMap: the AuthManager writing through the pinned nm_auth map', {
     await a.provider.addIdentity(L);
     await b.provider.addIdentity(R);
     mapA = a.map;
+    mapB = b.map;
     managerA = a.manager;
     providerA = a.provider;
     providerB = b.provider;
@@ -176,6 +178,43 @@ describe('BpfAuthMap: the AuthManager writing through the pinned nm_auth map', {
     } finally {
       wallShift = 0;
     }
+  });
+
+  test("a per-connection handshake: the responder's nm_auth_conn entry for exactly the tuple (raw pin), no pair entry; gc removes it", async () => {
+    const tuple = { sourceAddress: '10.0.2.10', sourcePort: 40001, destinationAddress: '10.0.1.10', destinationPort: 8080 };
+    const pairsB = (await mapB.list()).length;
+    const d = await managerA.authenticateConnection({ localIdentity: L, remoteIdentity: R, remoteNode: 'node-b' }, tuple);
+    assert.ok(d.allowed, JSON.stringify(d));
+    const conn = BpfMap.openPinned(join(pinB, 'maps', 'nm_auth_conn'));
+    try {
+      assert.equal(conn.info.type, 9, 'BPF_MAP_TYPE_LRU_HASH');
+      assert.deepEqual(conn.keys().map((k) => AUTH_CONN_KEY.decode(k)), [{ saddr: '10.0.2.10', daddr: '10.0.1.10', sport: 40001, dport: 8080 }]);
+      const raw = AUTH_CONN_INFO.decode(conn.lookup(conn.keys()[0]!)!);
+      assert.equal(raw.boundSyn, 0n, 'unbound until its SYN arrives');
+      assert.equal(raw.expiresMs, d.entry.expiresAt);
+      assert.ok(raw.expiresBootNs > bootTimeNs());
+      assert.equal(mapB.datapath.spiffeId(raw.localId), R);
+      assert.equal(mapB.datapath.spiffeId(raw.remoteId), L);
+      assert.equal(mapB.datapath.nodeName(raw.remoteNode), 'node-a');
+    } finally {
+      conn.close();
+    }
+    assert.equal((await mapB.list()).length, pairsB, 'no pair entry written for a connection');
+    assert.deepEqual(await mapA.listConnections(), [], 'the initiator caches nothing');
+    const [e] = await mapB.listConnections();
+    assert.deepEqual([e?.tuple, e?.localIdentity, e?.remoteIdentity, e?.remoteNode], [tuple, R, L, 'node-a']);
+    assert.ok(await mapB.getConnection(tuple, Date.now()));
+    assert.equal(await mapB.getConnection({ ...tuple, sourcePort: 40002 }, Date.now()), undefined);
+    // A renewal (the connection is open) keeps the binding to its SYN; a new handshake for the tuple starts unbound.
+    const ids = { localId: mapB.datapath.identityId(R), remoteId: mapB.datapath.identityId(L), remoteNode: mapB.datapath.nodeId('node-a') };
+    const k = { saddr: tuple.sourceAddress, daddr: tuple.destinationAddress, sport: tuple.sourcePort, dport: tuple.destinationPort };
+    mapB.datapath.setConn(k, { ...mapB.datapath.getConn(k)!, boundSyn: (1n << 32n) | 42n });
+    await mapB.setConnection({ ...e!, expiresAt: e!.expiresAt + 1000, renewal: true });
+    assert.deepEqual([mapB.datapath.getConn(k)?.boundSyn, mapB.datapath.getConn(k)?.expiresMs, mapB.datapath.getConn(k)?.localId], [(1n << 32n) | 42n, e!.expiresAt + 1000, ids.localId]);
+    await mapB.setConnection({ ...e!, expiresAt: e!.expiresAt });
+    assert.equal(mapB.datapath.getConn(k)?.boundSyn, 0n);
+    assert.equal(await mapB.gc(e!.expiresAt), 1 + pairsB);
+    assert.deepEqual(await mapB.listConnections(), []);
   });
 
   test('revocation deletes the entries from the pin', async () => {

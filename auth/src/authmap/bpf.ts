@@ -10,9 +10,14 @@
 // expiresAt for this side, so get()/gc() answer exactly as the in-memory map
 // given the same `now`. Serials, role and authenticatedAt are in the value
 // too: list() is complete from the pin alone, after an agent restart.
+// Per-connection entries go to nm_auth_conn (LRU, keyed by the 4-tuple as
+// the receiver sees it); the program binds each to its connection's first
+// SYN, so rewriting an entry for a tuple starts it unbound again (a new
+// connection on a reused tuple), except for a renewal of the same
+// identities' entry (the connection is still open), which keeps the binding.
 import { AuthDatapath, bootTimeNs, ensureAuthMaps } from '../../../bpf/sockmap/src/auth-map.js';
-import { AUTH_TYPE_SPIFFE_MTLS, type AuthKeyIds } from '../../../bpf/sockmap/src/auth-structs.js';
-import type { AuthEntry, AuthKey, AuthMap, AuthType } from './types.js';
+import { AUTH_TYPE_SPIFFE_MTLS, type AuthConnInfo, type AuthKeyIds, type ConnTuple } from '../../../bpf/sockmap/src/auth-structs.js';
+import type { AuthConnectionEntry, AuthEntry, AuthKey, AuthMap, AuthType, ConnectionTuple } from './types.js';
 
 const AUTH_TYPES: Record<AuthType, number> = { 'spiffe-mtls': AUTH_TYPE_SPIFFE_MTLS };
 const authTypeName = (n: number): AuthType | undefined => (Object.keys(AUTH_TYPES) as AuthType[]).find((k) => AUTH_TYPES[k] === n);
@@ -96,7 +101,55 @@ export class BpfAuthMap implements AuthMap {
   }
 
   async gc(now: number): Promise<number> {
-    return this.deleteWhere((e) => e.expiresAt <= now);
+    let n = 0;
+    for (const { tuple, info } of this.#dp.listConn()) if (info.expiresMs <= now && this.#dp.deleteConn(tuple)) n++;
+    return n + (await this.deleteWhere((e) => e.expiresAt <= now));
+  }
+
+  async setConnection(e: AuthConnectionEntry): Promise<void> {
+    const ids = this.keyIds(e, true)!;
+    const cur = e.renewal ? this.#dp.getConn(connKey(e.tuple)) : undefined;
+    const same = cur && cur.localId === ids.localId && cur.remoteId === ids.remoteId && cur.remoteNode === ids.remoteNode && cur.authType === ids.authType;
+    this.#dp.setConn(connKey(e.tuple), {
+      expiresBootNs: this.bootExpiry(e.expiresAt),
+      boundSyn: same ? cur.boundSyn : 0n,
+      localId: ids.localId,
+      remoteId: ids.remoteId,
+      remoteNode: ids.remoteNode,
+      authType: ids.authType,
+      expiresMs: e.expiresAt,
+      authenticatedMs: e.authenticatedAt,
+    });
+  }
+
+  async getConnection(tuple: ConnectionTuple, now: number): Promise<AuthConnectionEntry | undefined> {
+    const info = this.#dp.getConn(connKey(tuple));
+    if (!info || info.expiresMs <= now) return undefined;
+    return this.#connEntry(connKey(tuple), info);
+  }
+
+  async deleteConnection(tuple: ConnectionTuple): Promise<boolean> {
+    return this.#dp.deleteConn(connKey(tuple));
+  }
+
+  async listConnections(): Promise<AuthConnectionEntry[]> {
+    return this.#dp.listConn().flatMap(({ tuple, info }) => {
+      const e = this.#connEntry(tuple, info);
+      return e ? [e] : [];
+    });
+  }
+
+  #connEntry(t: ConnTuple, info: AuthConnInfo): AuthConnectionEntry | undefined {
+    const localIdentity = this.#dp.spiffeId(info.localId);
+    const remoteIdentity = this.#dp.spiffeId(info.remoteId);
+    const remoteNode = this.#dp.nodeName(info.remoteNode);
+    const authType = authTypeName(info.authType);
+    if (!localIdentity || !remoteIdentity || !remoteNode || !authType) return undefined;
+    return {
+      localIdentity, remoteIdentity, remoteNode, authType,
+      tuple: { sourceAddress: t.saddr, sourcePort: t.sport, destinationAddress: t.daddr, destinationPort: t.dport },
+      expiresAt: info.expiresMs, authenticatedAt: info.authenticatedMs,
+    };
   }
 
   /** Entries whose ids all have names (an entry written with ids this pin root never allocated is not this map's). */
@@ -116,3 +169,5 @@ export class BpfAuthMap implements AuthMap {
     });
   }
 }
+
+const connKey = (t: ConnectionTuple): ConnTuple => ({ saddr: t.sourceAddress, daddr: t.destinationAddress, sport: t.sourcePort, dport: t.destinationPort });

@@ -1,9 +1,12 @@
 // The initiator: authenticates one flow (local identity L → remote identity R
 // on remote node N) with N's auth service, and records the auth entry on
 // success. It releases nothing itself; the caller (AuthManager) does, after
-// this resolves ok — by which time both sides' entries exist.
+// this resolves ok — by which time both sides' entries exist. With
+// `connection` (the per-connection mode) it authenticates that one
+// connection: the responder's connection entry exists once this resolves ok,
+// and this side writes nothing.
 import tls from 'node:tls';
-import type { AuthEntry, AuthMap } from '../authmap/types.js';
+import type { AuthEntry, AuthMap, ConnectionTuple } from '../authmap/types.js';
 import type { CertificateProvider } from '../certs/provider.js';
 import type { TrustStore } from '../certs/trust.js';
 import { verifySvidChain } from '../certs/verify.js';
@@ -34,6 +37,10 @@ export interface InitiateOptions {
   now?: () => number;
   /** Whole handshake, TCP connect included; default 5 s. */
   timeoutMs?: number;
+  /** Authenticate this one connection (IPv4) instead of the identity pair. */
+  connection?: ConnectionTuple;
+  /** With `connection`: it is open already, this renews its entry. */
+  renewal?: boolean;
 }
 
 export type HandshakeResult =
@@ -125,7 +132,15 @@ function run(o: InitiateOptions): Promise<Partial_> {
           send(socket, { t: 'abort', reason: v.reason, detail: v.detail });
           return finish({ ok: false, reason: v.reason, by: 'local', detail: v.detail });
         }
-        send(socket, { t: 'request', v: PROTOCOL_VERSION, initiator: o.localIdentity, responder: o.remoteIdentity, initiatorNode: o.nodeName });
+        const c = o.connection;
+        send(socket, {
+          t: 'request',
+          v: PROTOCOL_VERSION,
+          initiator: o.localIdentity,
+          responder: o.remoteIdentity,
+          initiatorNode: o.nodeName,
+          ...(c ? { conn: { saddr: c.sourceAddress, sport: c.sourcePort, daddr: c.destinationAddress, dport: c.destinationPort, ...(o.renewal ? { renew: true as const } : {}) } } : {}),
+        });
         const m = parseServerMessage(await readMessage(socket, timeoutMs));
         if (m.t === 'fail') return finish({ ok: false, reason: m.reason, by: 'peer', detail: m.detail });
         const expiresAt = Math.min(v.notAfter.getTime(), presentedNotAfter(svid));
@@ -140,6 +155,8 @@ function run(o: InitiateOptions): Promise<Partial_> {
           localSerial: svid.serial,
           remoteSerial: v.serial,
         };
+        // A connection's authentication is not the pair's: caching it here would let later connections skip theirs.
+        if (c) return finish({ ok: true, entry });
         try {
           await o.authMap.set(entry);
         } catch (err) {

@@ -442,3 +442,148 @@ describe('the responder against raw clients', () => {
     assert.equal((await b.authMap.list()).length, 0);
   });
 });
+
+describe('per-connection handshakes (request with the connection 4-tuple)', () => {
+  const tupleA = { sourceAddress: '10.0.2.10', sourcePort: 40001, destinationAddress: '10.0.1.10', destinationPort: 8080 };
+  const tupleB = { ...tupleA, sourcePort: 40002 };
+
+  async function connect(b: TestNode, aMap: InMemoryAuthMap, connection: typeof tupleA | undefined) {
+    return initiateHandshake({
+      localIdentity: L, remoteIdentity: R, remoteNode: 'node-b', address: { host: '127.0.0.1', port: b.port },
+      nodeName: 'node-a', provider: new StaticCertificateProvider([goodL]), trust: trustFor(ca), authMap: aMap,
+      ...(connection ? { connection } : {}),
+    });
+  }
+
+  test("the responder's entry for exactly that tuple exists before ok; no pair entry on either side; another tuple is not covered", async () => {
+    const slow = new (class extends InMemoryAuthMap {
+      override async setConnection(e: Parameters<InMemoryAuthMap['setConnection']>[0]): Promise<void> {
+        await new Promise((res) => setTimeout(res, 100));
+        return super.setConnection(e);
+      }
+    })();
+    const b = await startNode({ name: 'node-b', provider: new StaticCertificateProvider([goodR]), trust: trustFor(ca), authMap: slow });
+    try {
+      const aMap = new InMemoryAuthMap();
+      const outcome = b.nextOutcome();
+      const r = await connect(b, aMap, tupleA);
+      assert.ok(r.ok, !r.ok ? `${r.reason}: ${r.detail}` : '');
+      assert.ok(r.durationMs >= 90, `initiator waited for the responder's write (${r.durationMs} ms)`);
+      const e = await slow.getConnection(tupleA, Date.now());
+      assert.ok(e, 'the connection entry is there when the initiator may connect');
+      assert.deepEqual(
+        { l: e.localIdentity, r: e.remoteIdentity, n: e.remoteNode, t: e.authType, tuple: e.tuple, exp: e.expiresAt },
+        { l: R, r: L, n: 'node-a', t: 'spiffe-mtls', tuple: tupleA, exp: Math.min(goodL.notAfter.getTime(), goodR.notAfter.getTime()) },
+      );
+      assert.equal(await slow.getConnection(tupleB, Date.now()), undefined, 'another source port is another connection');
+      assert.equal(await slow.getConnection({ ...tupleA, destinationPort: 8081 }, Date.now()), undefined);
+      assert.deepEqual(await slow.list(), [], 'no pair entry on the responder');
+      assert.deepEqual(await aMap.list(), [], 'nothing cached on the initiator');
+      assert.deepEqual((await outcome).connection, tupleA);
+
+      // The second connection pays its own handshake and gets its own entry.
+      const r2 = await connect(b, aMap, tupleB);
+      assert.ok(r2.ok);
+      assert.deepEqual((await slow.listConnections()).map((c) => c.tuple.sourcePort).sort(), [40001, 40002]);
+      assert.equal(await metricValue(b.registry, 'nodemesh_auth_handshakes_total', { role: 'responder', result: 'ok' }), 2);
+      // Expired entries are invisible and collected.
+      assert.equal(await slow.getConnection(tupleA, e.expiresAt), undefined);
+      assert.equal(await slow.gc(e.expiresAt), 2);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('a renewal reaches the auth map marked as such', async () => {
+    const got: boolean[] = [];
+    const map = new (class extends InMemoryAuthMap {
+      override async setConnection(e: Parameters<InMemoryAuthMap['setConnection']>[0]): Promise<void> {
+        got.push(!!e.renewal);
+        return super.setConnection(e);
+      }
+    })();
+    const b = await startNode({ name: 'node-b', provider: new StaticCertificateProvider([goodR]), trust: trustFor(ca), authMap: map });
+    try {
+      assert.ok((await connect(b, new InMemoryAuthMap(), tupleA)).ok);
+      const r = await initiateHandshake({
+        localIdentity: L, remoteIdentity: R, remoteNode: 'node-b', address: { host: '127.0.0.1', port: b.port },
+        nodeName: 'node-a', provider: new StaticCertificateProvider([goodL]), trust: trustFor(ca), authMap: new InMemoryAuthMap(),
+        connection: tupleA, renewal: true,
+      });
+      assert.ok(r.ok);
+      assert.deepEqual(got, [false, true]);
+      assert.equal((await map.listConnections()).length, 1);
+      assert.equal((await map.listConnections())[0]!.renewal, undefined, 'the flag is not stored');
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('a request without the tuple is the pair handshake, unchanged', async () => {
+    const b = await startNode({ name: 'node-b', provider: new StaticCertificateProvider([goodR]), trust: trustFor(ca) });
+    try {
+      const aMap = new InMemoryAuthMap();
+      const r = await connect(b, aMap, undefined);
+      assert.ok(r.ok);
+      assert.equal((await b.authMap.list()).length, 1);
+      assert.equal(aMap.size, 1);
+      assert.deepEqual(await (b.authMap as InMemoryAuthMap).listConnections(), []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('authorizeConnection refuses a tuple: peer_not_authorized, nothing recorded', async () => {
+    const seen: unknown[] = [];
+    const b = await startNode({
+      name: 'node-b', provider: new StaticCertificateProvider([goodR]), trust: trustFor(ca),
+      authorizeConnection: (p) => (seen.push(p), p.tuple.sourceAddress === tupleA.sourceAddress ? 'not a workload of the initiator' : undefined),
+    });
+    try {
+      const r = await connect(b, new InMemoryAuthMap(), tupleA);
+      assert.ok(!r.ok);
+      assert.deepEqual([r.reason, r.by], ['peer_not_authorized', 'peer']);
+      assert.deepEqual(seen, [{ localIdentity: R, remoteIdentity: L, remoteNode: 'node-a', tuple: tupleA }]);
+      assert.deepEqual(await (b.authMap as InMemoryAuthMap).listConnections(), []);
+      assert.ok((await connect(b, new InMemoryAuthMap(), { ...tupleA, sourceAddress: '10.0.2.11' })).ok);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('an auth map without per-connection entries refuses with auth_map_error', async () => {
+    const inner = new InMemoryAuthMap();
+    const pairOnly = { get: inner.get.bind(inner), set: inner.set.bind(inner), delete: inner.delete.bind(inner), deleteWhere: inner.deleteWhere.bind(inner), list: inner.list.bind(inner), gc: inner.gc.bind(inner) };
+    const b = await startNode({ name: 'node-b', provider: new StaticCertificateProvider([goodR]), trust: trustFor(ca), authMap: pairOnly });
+    try {
+      const r = await connect(b, new InMemoryAuthMap(), tupleA);
+      assert.ok(!r.ok);
+      assert.equal(r.reason, 'auth_map_error');
+      assert.equal(inner.size, 0);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('a malformed tuple is a protocol error', async () => {
+    const b = await startNode({ name: 'node-b', provider: new StaticCertificateProvider([goodR]), trust: trustFor(ca) });
+    try {
+      for (const conn of [{ saddr: '10.0.0.1', sport: 0, daddr: '10.0.0.2', dport: 80 }, { saddr: '::1', sport: 1, daddr: '10.0.0.2', dport: 80 }, 'x']) {
+        const outcome = b.nextOutcome();
+        const s = await new Promise<tls.TLSSocket>((res, rej) => {
+          const c = tls.connect({ host: '127.0.0.1', port: b.port, servername: sniForSpiffeId(R), minVersion: 'TLSv1.3', rejectUnauthorized: false, secureContext: contextFor(goodL) });
+          c.once('secureConnect', () => res(c));
+          c.once('error', rej);
+        });
+        s.write(JSON.stringify({ t: 'request', v: 1, initiator: L, responder: R, initiatorNode: 'node-a', conn }) + '\n');
+        const o = await outcome;
+        s.destroy();
+        assert.equal(o.reason, 'protocol_error');
+        assert.match(o.detail ?? '', /connection tuple/);
+      }
+      assert.deepEqual(await (b.authMap as InMemoryAuthMap).listConnections(), []);
+    } finally {
+      await b.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@
 // been exchanged. Newline-delimited JSON, at most three messages:
 //
 //   initiator → responder   {"t":"request","v":1,"initiator":L,"responder":R,"initiatorNode":N}
+//                           … ,"conn":{"saddr":A,"sport":P,"daddr":B,"dport":Q[,"renew":true]}}   (per-connection mode)
 //                        or {"t":"abort","reason":…,"detail":…}   (the responder's SVID failed verification)
 //   responder → initiator   {"t":"ok","expiresAt":ms}             (sent only AFTER the responder's entry is in its auth map)
 //                        or {"t":"fail","reason":…,"detail":…}
@@ -11,10 +12,22 @@
 // visible to its datapath, so the receiving side never sees an
 // authenticated flow it has no entry for.
 //
+// Without "conn" the request authenticates the identity pair, and both sides
+// write a pair entry (byte for byte what it was before the per-connection
+// mode). With "conn" it authenticates that one TCP connection, named by its
+// 4-tuple (the initiating workload's address and port, the receiving
+// workload's): the responder writes a connection entry for exactly that
+// tuple, and no pair entry; the initiator writes nothing (no cache: every
+// connection has its own handshake). "renew" marks the re-authentication of a
+// connection that is still open (its entry would expire first): the
+// responder then keeps the entry's binding to that connection's SYN instead
+// of starting it unbound, as it must for a new connection on a reused tuple.
+//
 // When the responder holds no SVID for the SNI it was asked for, it completes
 // TLS with a throwaway "refusal" certificate (no SPIFFE ID; nobody can accept
 // it) and sends {"t":"fail","reason":"no_svid"}. The initiator reports that
 // reason but marks it as coming from an unauthenticated peer.
+import { isIPv4 } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { isAuthFailureReason, type AuthFailureReason } from '../reasons.js';
@@ -23,8 +36,17 @@ export const PROTOCOL_VERSION = 1;
 export const REFUSAL_CN = 'nodemesh-auth-refusal';
 const MAX_LINE = 8192;
 
+/** A connection's 4-tuple on the wire: IPv4 addresses, ports 1-65535. */
+export interface WireConnection {
+  saddr: string;
+  sport: number;
+  daddr: string;
+  dport: number;
+  renew?: true;
+}
+
 export type ClientMessage =
-  | { t: 'request'; v: number; initiator: string; responder: string; initiatorNode: string }
+  | { t: 'request'; v: number; initiator: string; responder: string; initiatorNode: string; conn?: WireConnection }
   | { t: 'abort'; reason: AuthFailureReason; detail: string };
 export type ServerMessage = { t: 'ok'; expiresAt: number } | { t: 'fail'; reason: AuthFailureReason; detail: string };
 
@@ -75,11 +97,24 @@ const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0 &
 export function parseClientMessage(v: unknown): ClientMessage {
   const o = v as Record<string, unknown> | null;
   if (o && o.t === 'request' && o.v === PROTOCOL_VERSION && str(o.initiator) && str(o.responder) && str(o.initiatorNode)) {
-    return { t: 'request', v: PROTOCOL_VERSION, initiator: o.initiator, responder: o.responder, initiatorNode: o.initiatorNode };
+    const base = { t: 'request', v: PROTOCOL_VERSION, initiator: o.initiator, responder: o.responder, initiatorNode: o.initiatorNode } as const;
+    if (o.conn === undefined) return base;
+    const conn = parseWireConnection(o.conn);
+    if (!conn) throw new ProtocolError('invalid connection tuple in the request (want IPv4 saddr/daddr and ports 1-65535)');
+    return { ...base, conn };
   }
   if (o && o.t === 'request') throw new ProtocolError(`unsupported request (version ${JSON.stringify(o.v)}, want ${PROTOCOL_VERSION})`);
   if (o && o.t === 'abort' && isAuthFailureReason(o.reason)) return { t: 'abort', reason: o.reason, detail: typeof o.detail === 'string' ? o.detail.slice(0, 1024) : '' };
   throw new ProtocolError('unexpected message from the initiator');
+}
+
+const port = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
+
+function parseWireConnection(v: unknown): WireConnection | undefined {
+  const c = v as Record<string, unknown> | null;
+  if (!c || typeof c !== 'object' || typeof c.saddr !== 'string' || typeof c.daddr !== 'string' || !isIPv4(c.saddr) || !isIPv4(c.daddr) || !port(c.sport) || !port(c.dport)) return undefined;
+  if (c.renew !== undefined && c.renew !== true) return undefined;
+  return { saddr: c.saddr, sport: c.sport, daddr: c.daddr, dport: c.dport, ...(c.renew ? { renew: true as const } : {}) };
 }
 
 export function parseServerMessage(v: unknown): ServerMessage {

@@ -2,12 +2,14 @@
 // The initiator's SNI names the local workload it wants to reach; the server
 // presents that workload's SVID, requires a client certificate, verifies it
 // against the expected initiator identity, records its own auth entry, and
-// only then confirms (see protocol.ts for why that order matters).
+// only then confirms (see protocol.ts for why that order matters). A request
+// naming a connection (per-connection mode) records an entry for exactly that
+// 4-tuple instead of the pair's.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../../../xds-server/src/log.js';
-import { authKeyString, type AuthMap } from '../authmap/types.js';
+import { authKeyString, connectionTupleString, type AuthMap, type ConnectionTuple } from '../authmap/types.js';
 import type { CertificateProvider } from '../certs/provider.js';
 import type { TrustStore } from '../certs/trust.js';
 import { verifySvidChain } from '../certs/verify.js';
@@ -35,6 +37,14 @@ export interface AuthServerOptions {
    * denial detail, or undefined to accept. Default: accept.
    */
   authorizePeer?: (p: { localIdentity: string; remoteIdentity: string; remoteNode: string; remoteAddress: string }) => string | undefined;
+  /**
+   * Extra admission of a per-connection request: the tuple is the
+   * initiator's claim too, so the node agent checks that its source address
+   * is a workload of `remoteIdentity` on `remoteNode` and its destination
+   * one of `localIdentity` here. Returns a denial detail, or undefined to
+   * accept. Default: accept.
+   */
+  authorizeConnection?: (p: { localIdentity: string; remoteIdentity: string; remoteNode: string; tuple: ConnectionTuple }) => string | undefined;
   /** Limit for the TLS handshake, and then for the initiator's message; default 5 s. */
   timeoutMs?: number;
   /** Concurrent connections accepted; default 4096. */
@@ -52,6 +62,8 @@ export interface ResponderOutcome {
   remoteIdentity?: string;
   remoteNode?: string;
   expiresAt?: number;
+  /** Set for a per-connection request: the connection it named. */
+  connection?: ConnectionTuple;
 }
 
 export class AuthServer {
@@ -148,7 +160,8 @@ export class AuthServer {
     const localIdentity = readExtensions(ownCert.raw).uris[0] ?? '';
     const msg = parseClientMessage(await readMessage(socket, timeout));
     if (msg.t === 'abort') return { ok: false, reason: msg.reason, by: 'peer', detail: msg.detail, localIdentity };
-    const base = { localIdentity, remoteIdentity: msg.initiator, remoteNode: msg.initiatorNode };
+    const connection: ConnectionTuple | undefined = msg.conn && { sourceAddress: msg.conn.saddr, sourcePort: msg.conn.sport, destinationAddress: msg.conn.daddr, destinationPort: msg.conn.dport };
+    const base = { localIdentity, remoteIdentity: msg.initiator, remoteNode: msg.initiatorNode, ...(connection ? { connection } : {}) };
     if (msg.responder !== localIdentity) {
       return { ok: false, reason: 'protocol_error', by: 'local', detail: `request names ${msg.responder} but SNI selected ${localIdentity}`, ...base };
     }
@@ -157,14 +170,20 @@ export class AuthServer {
     if (!svid) return { ok: false, reason: 'no_svid', by: 'local', detail: `${localIdentity} was removed from node ${o.nodeName}`, ...base };
     const v = verifySvidChain({ chain: peerChain(socket), expectedId: msg.initiator, peerRole: 'client', trust: o.trust, now: new Date(now()) });
     if (!v.ok) return { ok: false, reason: v.reason, by: 'local', detail: v.detail, ...base };
-    const denial = o.authorizePeer?.({ ...base, remoteAddress: socket.remoteAddress ?? '' });
+    const peer = { localIdentity, remoteIdentity: msg.initiator, remoteNode: msg.initiatorNode };
+    const denial = o.authorizePeer?.({ ...peer, remoteAddress: socket.remoteAddress ?? '' }) ?? (connection && o.authorizeConnection?.({ ...peer, tuple: connection }));
     if (denial !== undefined) return { ok: false, reason: 'peer_not_authorized', by: 'local', detail: denial, ...base };
     // Expiry: the earlier of the peer's verified path and what this side presented.
     const ownSerial = ownCert.serialNumber.toLowerCase();
     const ownNotAfter = ownSerial === svid.serial ? presentedNotAfter(svid) : Date.parse(ownCert.validTo);
     const expiresAt = Math.min(v.notAfter.getTime(), ownNotAfter);
     try {
-      await o.authMap.set({ ...base, authType: 'spiffe-mtls', expiresAt, authenticatedAt: now(), role: 'responder', localSerial: ownSerial, remoteSerial: v.serial });
+      if (connection) {
+        if (!o.authMap.setConnection) throw new Error('this auth map holds no per-connection entries');
+        await o.authMap.setConnection({ ...peer, authType: 'spiffe-mtls', tuple: connection, expiresAt, authenticatedAt: now(), ...(msg.conn?.renew ? { renewal: true } : {}) });
+      } else {
+        await o.authMap.set({ ...peer, authType: 'spiffe-mtls', expiresAt, authenticatedAt: now(), role: 'responder', localSerial: ownSerial, remoteSerial: v.serial });
+      }
     } catch (err) {
       return { ok: false, reason: 'auth_map_error', by: 'local', detail: err instanceof Error ? err.message : String(err), ...base };
     }
@@ -189,7 +208,8 @@ export class AuthServer {
       by: out.by,
       detail: out.detail,
       expiresAt: out.expiresAt === undefined ? undefined : new Date(out.expiresAt).toISOString(),
-      key: out.ok && out.localIdentity && out.remoteIdentity && out.remoteNode
+      ...(out.connection ? { scope: 'connection', connection: connectionTupleString(out.connection) } : {}),
+      key: out.ok && !out.connection && out.localIdentity && out.remoteIdentity && out.remoteNode
         ? authKeyString({ localIdentity: out.localIdentity, remoteIdentity: out.remoteIdentity, remoteNode: out.remoteNode, authType: 'spiffe-mtls' })
         : undefined,
     };

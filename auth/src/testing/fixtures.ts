@@ -9,7 +9,7 @@ import { issueCertificate, type CertTemplate, type SigningIdentity } from '../ce
 import { InMemoryAuthMap } from '../authmap/memory.js';
 import type { AuthMap } from '../authmap/types.js';
 import type { CertificateProvider } from '../certs/provider.js';
-import { AuthServer, type ResponderOutcome } from '../handshake/server.js';
+import { AuthServer, type AuthServerOptions, type ResponderOutcome } from '../handshake/server.js';
 import { AuthMetrics } from '../metrics.js';
 
 export const HOUR = 3600_000;
@@ -114,6 +114,7 @@ export async function startNode(o: {
   logger?: Logger;
   authMap?: AuthMap;
   authorizePeer?: (p: { localIdentity: string; remoteIdentity: string; remoteNode: string; remoteAddress: string }) => string | undefined;
+  authorizeConnection?: AuthServerOptions['authorizeConnection'];
 }): Promise<TestNode> {
   const registry = new client.Registry();
   const metrics = new AuthMetrics(registry);
@@ -126,6 +127,7 @@ export async function startNode(o: {
     logger: o.logger ?? createLogger({ write: () => {} }),
     metrics,
     authorizePeer: o.authorizePeer,
+    authorizeConnection: o.authorizeConnection,
   });
   const waiting: ((r: ResponderOutcome) => void)[] = [];
   const queued: ResponderOutcome[] = [];

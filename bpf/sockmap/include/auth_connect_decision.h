@@ -9,7 +9,12 @@
  * an entry. The local identity is the socket's bound source address: a
  * workload sharing its node's network namespace (the lab) is told apart by
  * it, and an unbound socket has no identity yet, so it goes to the gate,
- * which refuses it with a reason instead of letting the receiver time it out. */
+ * which refuses it with a reason instead of letting the receiver time it out.
+ *
+ * A per-connection port (NM_AUTH_MODE_PER_CONNECTION) always goes to the
+ * gate, whatever nm_auth holds: the receiver accepts it only with an entry
+ * for its own 4-tuple, which only a handshake naming that tuple makes, and
+ * only the gate knows the tuple before the SYN leaves. */
 #ifndef NM_AUTH_CONNECT_DECISION_H
 #define NM_AUTH_CONNECT_DECISION_H
 
@@ -20,24 +25,10 @@
 #include "auth_required_map.h"
 #include "auth_gate_map.h"
 
-static __always_inline int nm_auth_port_required(__u32 identity_id, __u16 port)
-{
-	struct nm_auth_required_key rk = {};
-	struct nm_auth_required_value *req;
-
-	rk.identity_id = identity_id;
-	rk.port = port;
-	req = bpf_map_lookup_elem(&nm_auth_required, &rk);
-	if (req && req->mode == NM_AUTH_MODE_REQUIRED)
-		return 1;
-	rk.port = 0;
-	req = bpf_map_lookup_elem(&nm_auth_required, &rk);
-	return req && req->mode == NM_AUTH_MODE_REQUIRED;
-}
-
 /* saddr, daddr: network order (saddr 0: unbound); dport: host order.
- * Returns NM_C_AUTH_CONNECT_HELD with *gate set when the connection must go
- * to the gate; NM_C_AUTH_CONNECT_NO_GATE means refuse it. */
+ * Returns NM_C_AUTH_CONNECT_HELD or NM_C_AUTH_CONNECT_HELD_PER_CONNECTION
+ * with *gate set when the connection must go to the gate;
+ * NM_C_AUTH_CONNECT_NO_GATE means refuse it. */
 static __always_inline enum nm_counter nm_auth_decide_connect4(__u32 saddr, __u32 daddr, __u16 dport, struct nm_auth_gate **gate)
 {
 	struct nm_ip_identity *local = NULL, *remote;
@@ -45,11 +36,15 @@ static __always_inline enum nm_counter nm_auth_decide_connect4(__u32 saddr, __u3
 	struct nm_auth_info *info;
 	struct nm_auth_gate *g;
 	__u32 zero = 0;
+	__u8 mode;
 
 	remote = bpf_map_lookup_elem(&nm_ip_identity, &daddr);
-	if (!remote || !nm_auth_port_required(remote->identity_id, dport))
+	if (!remote)
 		return NM_C_AUTH_CONNECT_NOT_REQUIRED;
-	if (saddr)
+	mode = nm_auth_port_mode(remote->identity_id, dport);
+	if (mode == NM_AUTH_MODE_NONE)
+		return NM_C_AUTH_CONNECT_NOT_REQUIRED;
+	if (saddr && mode == NM_AUTH_MODE_REQUIRED)
 		local = bpf_map_lookup_elem(&nm_ip_identity, &saddr);
 	if (local) {
 		key.local_id = local->identity_id;
@@ -64,7 +59,7 @@ static __always_inline enum nm_counter nm_auth_decide_connect4(__u32 saddr, __u3
 	if (!g || !g->port)
 		return NM_C_AUTH_CONNECT_NO_GATE;
 	*gate = g;
-	return NM_C_AUTH_CONNECT_HELD;
+	return mode == NM_AUTH_MODE_PER_CONNECTION ? NM_C_AUTH_CONNECT_HELD_PER_CONNECTION : NM_C_AUTH_CONNECT_HELD;
 }
 
 #endif

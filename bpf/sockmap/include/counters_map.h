@@ -39,6 +39,11 @@ enum nm_counter {
 	NM_C_AUTH_CONNECT_HELD,           /* no valid entry: steered to the auth gate */
 	NM_C_AUTH_CONNECT_NO_GATE,        /* no valid entry and no gate: refused (EPERM) */
 	NM_C_AUTH_CONNECT_ORIG_STORE_FAILED, /* the original destination could not be kept: refused */
+	NM_C_AUTH_CONNECT_HELD_PER_CONNECTION, /* per-connection port: always to the gate (also counted as auth_connect_held) */
+	NM_C_AUTH_INGRESS_CONN_ALLOWED,   /* per-connection port, valid nm_auth_conn entry for the 4-tuple: delivered */
+	NM_C_AUTH_DROP_NO_CONN_ENTRY,     /* per-connection port, no nm_auth_conn entry of these identities for the 4-tuple: dropped (a pair entry never counts) */
+	NM_C_AUTH_DROP_CONN_EXPIRED,      /* per-connection port, the 4-tuple's entry expired: dropped */
+	NM_C_AUTH_DROP_CONN_REUSED,       /* a new SYN on a 4-tuple whose entry is bound to an earlier connection: dropped */
 	NM_C_MAX = 64, /* map size: room to append reasons */
 };
 

@@ -166,6 +166,7 @@ export class SteeringAgent {
           requirements: a.requirements.length,
           requirementsAdded: req.added,
           requirementsRemoved: req.removed,
+          requirementsChanged: req.changed,
           ...(a.skipped.length ? { skipped: a.skipped } : {}),
         });
       }

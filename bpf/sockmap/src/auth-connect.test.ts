@@ -110,6 +110,31 @@ describe('nm_auth_connect4 decision in the kernel (BPF_PROG_TEST_RUN)', { skip }
     dp.syncRequirements([{ spiffeId: S_ID, port: 8080 }]);
   });
 
+  it('a per-connection port: always to the gate (auth_connect_held_per_connection), a valid pair entry notwithstanding; no gate: refused', () => {
+    dp.syncRequirements([
+      { spiffeId: S_ID, port: 8080 },
+      { spiffeId: S_ID, port: 8443, mode: 'per-connection' },
+    ]);
+    try {
+      setEntry(bootTimeNs() + 60_000_000_000n);
+      assert.equal(decide(CLIENT, SERVER, 8080), 'auth_connect_authenticated');
+      assert.equal(decide(CLIENT, SERVER, 8443), 'auth_connect_held_per_connection');
+      assert.equal(decide(undefined, SERVER, 8443), 'auth_connect_held_per_connection');
+      // Every port per connection (port 0) wins over the pair port's own entry.
+      dp.syncRequirements([
+        { spiffeId: S_ID, port: 8080 },
+        { spiffeId: S_ID, port: 0, mode: 'per-connection' },
+      ]);
+      assert.equal(decide(CLIENT, SERVER, 8080), 'auth_connect_held_per_connection');
+      dp.setGate({ address: '0.0.0.0', port: 0 });
+      assert.equal(decide(CLIENT, SERVER, 8080), 'auth_connect_no_gate');
+    } finally {
+      dp.setGate({ address: '127.0.0.1', port: 15007 });
+      dp.deleteAuth(key());
+      dp.syncRequirements([{ spiffeId: S_ID, port: 8080 }]);
+    }
+  });
+
   it('no gate (port 0: the auth agent withdrew it): refused, never let through', () => {
     dp.setGate({ address: '0.0.0.0', port: 0 });
     try {

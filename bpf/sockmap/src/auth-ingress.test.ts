@@ -26,7 +26,7 @@ const skip =
 if (skip) console.log(`# SKIPPED nm_auth_ingress kernel tests: ${skip}`);
 
 /** An Ethernet + IPv4 + TCP (or UDP) packet, as BPF_PROG_TEST_RUN takes it for cgroup_skb (it strips the Ethernet header). */
-function packet(o: { src: string; dst: string; sport: number; dport: number; proto?: number; flags?: number }): Buffer {
+function packet(o: { src: string; dst: string; sport: number; dport: number; proto?: number; flags?: number; seq?: number }): Buffer {
   const b = Buffer.alloc(14 + 20 + 20);
   b.writeUInt16BE(0x0800, 12);
   const ip = 14;
@@ -39,6 +39,7 @@ function packet(o: { src: string; dst: string; sport: number; dport: number; pro
   const tcp = ip + 20;
   b.writeUInt16BE(o.sport, tcp);
   b.writeUInt16BE(o.dport, tcp + 2);
+  b.writeUInt32BE(o.seq ?? 1000, tcp + 4);
   b[tcp + 12] = 5 << 4;
   b[tcp + 13] = o.flags ?? 0x02; // SYN
   return b;
@@ -153,6 +154,91 @@ describe('nm_auth_ingress decision in the kernel (BPF_PROG_TEST_RUN)', { skip },
     dp.syncRequirements([]);
     assert.deepEqual(decide(syn(CLIENT, 8080)), { verdict: 'pass', counted: ['auth_ingress_not_required'] });
     dp.syncRequirements([{ spiffeId: S_ID, port: 8080 }]);
+  });
+
+  describe('per-connection ports (nm_auth_required mode 2, nm_auth_conn)', () => {
+    const tuple = (sport: number) => ({ saddr: CLIENT, daddr: SERVER, sport, dport: 8443 });
+    const setConn = (sport: number, o: { expiresBootNs?: bigint; remoteNode?: string; remoteId?: string } = {}) =>
+      dp.setConn(tuple(sport), {
+        expiresBootNs: o.expiresBootNs ?? bootTimeNs() + 60_000_000_000n,
+        boundSyn: 0n,
+        localId: dp.identityId(S_ID),
+        remoteId: dp.identityId(o.remoteId ?? C_ID),
+        remoteNode: dp.nodeId(o.remoteNode ?? 'node-b'),
+        authType: AUTH_TYPE_SPIFFE_MTLS,
+        expiresMs: Date.now() + 60_000,
+        authenticatedMs: Date.now(),
+      });
+    const pkt = (sport: number, flags = 0x02, seq = 1000, src = CLIENT) => packet({ src, dst: SERVER, sport, dport: 8443, flags, seq });
+    before(() => {
+      dp.syncRequirements([
+        { spiffeId: S_ID, port: 8080 },
+        { spiffeId: S_ID, port: 8443, mode: 'per-connection' },
+      ]);
+      // The strongest pair entry there is: it must not count on a per-connection port.
+      setEntry(bootTimeNs() + 60_000_000_000n);
+    });
+    after(() => {
+      for (const { tuple: t } of dp.listConn()) dp.deleteConn(t);
+      dp.deleteAuth(key());
+      dp.syncRequirements([{ spiffeId: S_ID, port: 8080 }]);
+    });
+
+    it('a valid pair entry alone: dropped (auth_drop_no_conn_entry)', () => {
+      assert.deepEqual(decide(pkt(41000)), { verdict: 'drop', counted: ['auth_drop_no_conn_entry'] });
+      assert.deepEqual(decide(pkt(41000, 0x10)), { verdict: 'drop', counted: ['auth_drop_no_conn_entry'] });
+      // The pair port next to it still takes the pair entry.
+      assert.deepEqual(decide(syn(CLIENT, 8080)), { verdict: 'pass', counted: ['auth_ingress_allowed'] });
+    });
+
+    it('an entry for exactly this 4-tuple: delivered (auth_ingress_conn_allowed); another source port is not covered', () => {
+      setConn(41001);
+      assert.deepEqual(decide(pkt(41001)), { verdict: 'pass', counted: ['auth_ingress_conn_allowed'] });
+      assert.deepEqual(decide(pkt(41001, 0x18)), { verdict: 'pass', counted: ['auth_ingress_conn_allowed'] });
+      assert.deepEqual(decide(pkt(41002)), { verdict: 'drop', counted: ['auth_drop_no_conn_entry'] });
+      assert.deepEqual(decide(packet({ src: CLIENT, dst: SERVER, sport: 41001, dport: 8444, seq: 1000 })), { verdict: 'pass', counted: ['auth_ingress_not_required'] });
+    });
+
+    it('the entry binds to the first SYN: its retransmit passes, a new SYN on the same tuple is dropped (auth_drop_conn_reused)', () => {
+      setConn(41003);
+      assert.deepEqual(decide(pkt(41003, 0x02, 7777)), { verdict: 'pass', counted: ['auth_ingress_conn_allowed'] });
+      assert.equal(dp.getConn(tuple(41003))?.boundSyn, (1n << 32n) | 7777n);
+      assert.deepEqual(decide(pkt(41003, 0x02, 7777)), { verdict: 'pass', counted: ['auth_ingress_conn_allowed'] });
+      assert.deepEqual(decide(pkt(41003, 0x10, 7778)), { verdict: 'pass', counted: ['auth_ingress_conn_allowed'] });
+      assert.deepEqual(decide(pkt(41003, 0x02, 9999)), { verdict: 'drop', counted: ['auth_drop_conn_reused'] });
+    });
+
+    it('an expired entry: dropped (auth_drop_conn_expired)', () => {
+      setConn(41004, { expiresBootNs: bootTimeNs() - 1n });
+      assert.deepEqual(decide(pkt(41004, 0x10)), { verdict: 'drop', counted: ['auth_drop_conn_expired'] });
+    });
+
+    it('an entry made for other identities or another node does not count', () => {
+      setConn(41005, { remoteNode: 'node-c' });
+      assert.deepEqual(decide(pkt(41005)), { verdict: 'drop', counted: ['auth_drop_no_conn_entry'] });
+      setConn(41006, { remoteId: 'spiffe://cluster.local/ns/shop/sa/other' });
+      assert.deepEqual(decide(pkt(41006)), { verdict: 'drop', counted: ['auth_drop_no_conn_entry'] });
+      assert.deepEqual(decide(pkt(41001, 0x02, 1000, STRANGER)), { verdict: 'drop', counted: ['auth_drop_unknown_identity'] });
+    });
+
+    it('per-connection on port 0 (every port) wins over a pair entry for the port itself', () => {
+      dp.syncRequirements([
+        { spiffeId: S_ID, port: 8080 },
+        { spiffeId: S_ID, port: 0, mode: 'per-connection' },
+      ]);
+      try {
+        assert.equal(dp.portMode(S_ID, 8080), 'per-connection');
+        assert.deepEqual(decide(syn(CLIENT, 8080)), { verdict: 'drop', counted: ['auth_drop_no_conn_entry'] });
+      } finally {
+        dp.syncRequirements([
+          { spiffeId: S_ID, port: 8080 },
+          { spiffeId: S_ID, port: 8443, mode: 'per-connection' },
+        ]);
+      }
+      assert.equal(dp.portMode(S_ID, 8080), 'required');
+      assert.equal(dp.portMode(S_ID, 8443), 'per-connection');
+      assert.equal(dp.portMode(S_ID, 9090), undefined);
+    });
   });
 
   it('non-TCP packets are not judged (no counter)', () => {

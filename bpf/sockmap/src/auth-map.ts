@@ -1,6 +1,7 @@
 // The pinned maps of the auth datapath (issue #6), at the level of numbers:
 // identity and node ids, the auth entries keyed by ids, the ipcache
-// (nm_ip_identity) and the per-port requirements (nm_auth_required). The
+// (nm_ip_identity), the per-port requirements (nm_auth_required) and the
+// per-connection entries (nm_auth_conn, keyed by 4-tuple). The
 // AuthMap the auth agent writes through (SPIFFE IDs and wall-clock times)
 // lives on the auth side, auth/src/authmap/bpf.ts, which builds on this:
 // auth/ depends on bpf/, never the other way round.
@@ -31,24 +32,30 @@ import { attachLink, cgroupId, loadWithPinnedMaps } from './loader.js';
 import { BpfMap } from './maps.js';
 import { DEFAULT_OBJECTS_DIR, DEFAULT_PIN_ROOT } from './preflight.js';
 import {
+  AUTH_CONN_INFO,
+  AUTH_CONN_KEY,
   AUTH_GATE,
   AUTH_INFO,
   AUTH_KEY,
-  AUTH_MODE_REQUIRED,
+  AUTH_MODE_PER_CONNECTION,
+  AUTH_PORT_MODES,
   AUTH_REQUIRED_KEY,
   AUTH_REQUIRED_VALUE,
   IP_IDENTITY,
   ipv4FromKey,
   ipv4Key,
   NAME,
+  type AuthConnInfo,
   type AuthGate,
   type AuthInfo,
+  type AuthPortMode,
+  type ConnTuple,
   type AuthKeyIds,
   type AuthRequiredKey,
   type IpIdentity,
 } from './auth-structs.js';
 
-export const AUTH_MAPS = ['nm_auth', 'nm_ip_identity', 'nm_identities', 'nm_nodes', 'nm_auth_required', 'nm_auth_gate'] as const;
+export const AUTH_MAPS = ['nm_auth', 'nm_ip_identity', 'nm_identities', 'nm_nodes', 'nm_auth_required', 'nm_auth_gate', 'nm_auth_conn'] as const;
 export type AuthMapName = (typeof AUTH_MAPS)[number];
 /** The objects whose maps these are: the receive side (src/auth_ingress.bpf.c) and the initiating side (src/auth_connect4.bpf.c). */
 export const AUTH_OBJECTS = ['auth_ingress', 'auth_connect4'] as const;
@@ -277,6 +284,27 @@ export class AuthDatapath {
     });
   }
 
+  // --- nm_auth_conn ---
+
+  setConn(tuple: ConnTuple, info: AuthConnInfo): void {
+    this.map('nm_auth_conn').update(AUTH_CONN_KEY.encode(tuple), AUTH_CONN_INFO.encode(info));
+  }
+  getConn(tuple: ConnTuple): AuthConnInfo | undefined {
+    const v = this.map('nm_auth_conn').lookup(AUTH_CONN_KEY.encode(tuple));
+    return v && AUTH_CONN_INFO.decode(v);
+  }
+  deleteConn(tuple: ConnTuple): boolean {
+    return this.map('nm_auth_conn').delete(AUTH_CONN_KEY.encode(tuple));
+  }
+  /** Every entry (a snapshot); entries deleted or evicted while listing are skipped. */
+  listConn(): { tuple: ConnTuple; info: AuthConnInfo }[] {
+    const m = this.map('nm_auth_conn');
+    return m.keys().flatMap((k) => {
+      const v = m.lookup(k);
+      return v ? [{ tuple: AUTH_CONN_KEY.decode(k), info: AUTH_CONN_INFO.decode(v) }] : [];
+    });
+  }
+
   // --- nm_ip_identity ---
 
   setIpIdentity(address: string, v: IpIdentity): void {
@@ -323,20 +351,49 @@ export class AuthDatapath {
   requirements(): AuthRequiredKey[] {
     return this.map('nm_auth_required').keys().map((k) => AUTH_REQUIRED_KEY.decode(k));
   }
-  /** Makes nm_auth_required hold exactly `wanted` (SPIFFE ID, port; 0 = every port), touching only the difference. */
-  syncRequirements(wanted: readonly { spiffeId: string; port: number }[]): { added: number; removed: number } {
+  /**
+   * What the datapath requires of a connection to (identity, port): the
+   * stronger of the port's entry and the identity's port 0 entry, as the
+   * programs read it (nm_auth_port_mode); undefined when nothing is required.
+   */
+  portMode(spiffeId: string, port: number): AuthPortMode | undefined {
+    const identityId = this.identities.id(spiffeId, false);
+    if (identityId === undefined) return undefined;
     const m = this.map('nm_auth_required');
-    const want = new Set(wanted.map((w) => AUTH_REQUIRED_KEY.encode({ identityId: this.identityId(w.spiffeId), port: w.port }).toString('hex')));
-    const have = new Set(m.keys().map((k) => k.toString('hex')));
+    let mode = 0;
+    for (const p of [port, 0]) {
+      const v = m.lookup(AUTH_REQUIRED_KEY.encode({ identityId, port: p }));
+      const n = v ? AUTH_REQUIRED_VALUE.decode(v).mode : 0;
+      // Unknown modes count as the strictest, as in the programs.
+      mode = Math.max(mode, n > AUTH_MODE_PER_CONNECTION ? AUTH_MODE_PER_CONNECTION : n);
+    }
+    return mode === 0 ? undefined : mode === AUTH_MODE_PER_CONNECTION ? 'per-connection' : 'required';
+  }
+  /**
+   * Makes nm_auth_required hold exactly `wanted` (SPIFFE ID, port; 0 = every
+   * port; mode, default required), touching only the difference. The same
+   * key wanted twice gets the stronger mode.
+   */
+  syncRequirements(wanted: readonly { spiffeId: string; port: number; mode?: AuthPortMode }[]): { added: number; removed: number; changed: number } {
+    const m = this.map('nm_auth_required');
+    const want = new Map<string, number>();
+    for (const w of wanted) {
+      const hex = AUTH_REQUIRED_KEY.encode({ identityId: this.identityId(w.spiffeId), port: w.port }).toString('hex');
+      want.set(hex, Math.max(want.get(hex) ?? 0, AUTH_PORT_MODES[w.mode ?? 'required']));
+    }
+    const have = new Map(m.keys().map((k) => [k.toString('hex'), AUTH_REQUIRED_VALUE.decode(m.lookup(k) ?? Buffer.alloc(4)).mode]));
     let added = 0;
     let removed = 0;
-    for (const hex of have) if (!want.has(hex)) (m.delete(Buffer.from(hex, 'hex')), removed++);
-    for (const hex of want) {
-      if (have.has(hex)) continue;
-      m.update(Buffer.from(hex, 'hex'), AUTH_REQUIRED_VALUE.encode({ mode: AUTH_MODE_REQUIRED }));
-      added++;
+    let changed = 0;
+    for (const hex of have.keys()) if (!want.has(hex)) (m.delete(Buffer.from(hex, 'hex')), removed++);
+    for (const [hex, mode] of want) {
+      const cur = have.get(hex);
+      if (cur === mode) continue;
+      m.update(Buffer.from(hex, 'hex'), AUTH_REQUIRED_VALUE.encode({ mode }));
+      if (cur === undefined) added++;
+      else changed++;
     }
-    return { added, removed };
+    return { added, removed, changed };
   }
 
   /** Entries per map (a snapshot), with each map's capacity. */

@@ -11,6 +11,10 @@ export const AUTH_ROLES = { initiator: 1, responder: 2 } as const;
 export type AuthRole = keyof typeof AUTH_ROLES;
 /** enum nm_auth_mode (auth_required_map.h). */
 export const AUTH_MODE_REQUIRED = 1;
+export const AUTH_MODE_PER_CONNECTION = 2;
+/** What nm_auth_required says of a port: an identity pair entry is enough, or each connection needs its own. */
+export type AuthPortMode = 'required' | 'per-connection';
+export const AUTH_PORT_MODES: Record<AuthPortMode, number> = { required: AUTH_MODE_REQUIRED, 'per-connection': AUTH_MODE_PER_CONNECTION };
 /** NM_NAME_MAX (auth_name.h). */
 export const NAME_MAX = 2048;
 const SERIAL_MAX = 48;
@@ -204,4 +208,83 @@ export const AUTH_GATE: Codec<AuthGate> = {
   },
 };
 
-export const AUTH_CODECS: Codec<never>[] = [AUTH_KEY, AUTH_INFO, IP_IDENTITY, AUTH_REQUIRED_KEY, AUTH_REQUIRED_VALUE, NAME, AUTH_GATE] as unknown as Codec<never>[];
+/** A TCP connection as its receiver sees it: the initiator's address and port, the receiving workload's. */
+export interface ConnTuple {
+  saddr: string;
+  daddr: string;
+  sport: number;
+  dport: number;
+}
+
+export const AUTH_CONN_KEY: Codec<ConnTuple> = {
+  cName: 'nm_auth_conn_key',
+  header: 'auth_conn_map.h',
+  size: 12,
+  fields: { saddr: { offset: 0, size: 4 }, daddr: { offset: 4, size: 4 }, sport: { offset: 8, size: 2 }, dport: { offset: 10, size: 2 } },
+  encode(k) {
+    const b = Buffer.alloc(12);
+    ipv4Key(k.saddr).copy(b, 0);
+    ipv4Key(k.daddr).copy(b, 4);
+    b.writeUInt16LE(k.sport, 8);
+    b.writeUInt16LE(k.dport, 10);
+    return b;
+  },
+  decode(b) {
+    return { saddr: ipv4FromKey(b.subarray(0, 4)), daddr: ipv4FromKey(b.subarray(4, 8)), sport: b.readUInt16LE(8), dport: b.readUInt16LE(10) };
+  },
+};
+
+export interface AuthConnInfo {
+  expiresBootNs: bigint;
+  /** 0n until the connection's SYN arrived; then 1 << 32 | its sequence number (set by the program). */
+  boundSyn: bigint;
+  localId: number;
+  remoteId: number;
+  remoteNode: number;
+  authType: number;
+  expiresMs: number;
+  authenticatedMs: number;
+}
+
+export const AUTH_CONN_INFO: Codec<AuthConnInfo> = {
+  cName: 'nm_auth_conn_info',
+  header: 'auth_conn_map.h',
+  size: 48,
+  fields: {
+    expires_boot_ns: { offset: 0, size: 8 },
+    bound_syn: { offset: 8, size: 8 },
+    local_id: { offset: 16, size: 4 },
+    remote_id: { offset: 20, size: 4 },
+    remote_node: { offset: 24, size: 2 },
+    auth_type: { offset: 26, size: 1 },
+    pad: { offset: 27, size: 5 },
+    expires_ms: { offset: 32, size: 8 },
+    authenticated_ms: { offset: 40, size: 8 },
+  },
+  encode(v) {
+    const b = Buffer.alloc(48);
+    b.writeBigUInt64LE(v.expiresBootNs, 0);
+    b.writeBigUInt64LE(v.boundSyn, 8);
+    b.writeUInt32LE(v.localId, 16);
+    b.writeUInt32LE(v.remoteId, 20);
+    b.writeUInt16LE(v.remoteNode, 24);
+    b[26] = v.authType;
+    b.writeBigUInt64LE(BigInt(Math.max(0, Math.round(v.expiresMs))), 32);
+    b.writeBigUInt64LE(BigInt(Math.max(0, Math.round(v.authenticatedMs))), 40);
+    return b;
+  },
+  decode(b) {
+    return {
+      expiresBootNs: b.readBigUInt64LE(0),
+      boundSyn: b.readBigUInt64LE(8),
+      localId: b.readUInt32LE(16),
+      remoteId: b.readUInt32LE(20),
+      remoteNode: b.readUInt16LE(24),
+      authType: b[26]!,
+      expiresMs: Number(b.readBigUInt64LE(32)),
+      authenticatedMs: Number(b.readBigUInt64LE(40)),
+    };
+  },
+};
+
+export const AUTH_CODECS: Codec<never>[] = [AUTH_KEY, AUTH_INFO, IP_IDENTITY, AUTH_REQUIRED_KEY, AUTH_REQUIRED_VALUE, NAME, AUTH_GATE, AUTH_CONN_KEY, AUTH_CONN_INFO] as unknown as Codec<never>[];

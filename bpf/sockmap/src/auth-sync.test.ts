@@ -38,7 +38,16 @@ describe('authDatapathEntries (model → nm_ip_identity, nm_auth_required)', () 
 
   it('a NetworkPolicy without ports requires every port (port 0)', () => {
     const e = entries('selector-matches-nothing');
-    assert.deepEqual(e.requirements, [{ spiffeId: 'spiffe://mesh.example/ns/shop/sa/reviews', port: 0 }]);
+    assert.deepEqual(e.requirements, [{ spiffeId: 'spiffe://mesh.example/ns/shop/sa/reviews', port: 0, mode: 'required' }]);
+  });
+
+  it('scope connection: mode per-connection, which wins over a pair entry for the same (identity, port)', () => {
+    const e = entries('per-connection');
+    // reviews 9080: per connection (from web) and per pair (from jobs) → per-connection; cache 6379 from the NetworkPolicy annotation.
+    assert.deepEqual(e.requirements, [
+      { spiffeId: 'spiffe://mesh.example/ns/shop/sa/cache', port: 6379, mode: 'per-connection' },
+      { spiffeId: 'spiffe://mesh.example/ns/shop/sa/reviews', port: 9080, mode: 'per-connection' },
+    ]);
   });
 
   it('no auth policies in the model: identities only, nothing required', () => {

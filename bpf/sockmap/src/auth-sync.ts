@@ -11,7 +11,10 @@
 //   service account normally share policies);
 // - for every source, also those the rule's `sources` do not name (the
 //   datapath has no per-source requirement yet);
-// - `disabled` entries add nothing ("required wins" across them anyway).
+// - `disabled` entries add nothing ("required wins" across them anyway);
+// - the mode is per-connection (NM_AUTH_MODE_PER_CONNECTION) where any
+//   required entry with `scope: 'connection'` covers the (identity, port),
+//   required (per pair) otherwise: connection wins over pair, as in the model.
 // Ports: none listed = every port (port 0 in the map); a range is expanded
 // port by port; UDP- and SCTP-only ports are skipped and reported (the
 // ingress program judges TCP only). IPv6 endpoints and endpoints without an
@@ -19,11 +22,12 @@
 import { isIPv4 } from 'node:net';
 import type { Resources } from '../../../crds/src/resources.js';
 import type { MeshModel } from '../../../xds-server/src/model/types.js';
+import type { AuthPortMode } from './auth-structs.js';
 import { collectSubjects } from '../../../xds-server/src/translate/auth/subjects.js';
 
 export interface AuthDatapathEntries {
   ipIdentities: { address: string; spiffeId: string; node: string }[];
-  requirements: { spiffeId: string; port: number }[];
+  requirements: { spiffeId: string; port: number; mode: AuthPortMode }[];
   skipped: string[];
 }
 
@@ -36,10 +40,15 @@ export function authDatapathEntries(resources: Resources, model: MeshModel): Aut
     else if (s.node === '') skipped.push(`endpoint ${s.address} (${s.identity}): no node`);
     else ipIdentities.push({ address: s.address, spiffeId: s.identity, node: s.node });
   }
-  const req = new Map<string, { spiffeId: string; port: number }>();
-  const add = (spiffeId: string, port: number) => req.set(`${spiffeId}|${port}`, { spiffeId, port });
+  const req = new Map<string, { spiffeId: string; port: number; mode: AuthPortMode }>();
+  let mode: AuthPortMode = 'required';
+  const add = (spiffeId: string, port: number) => {
+    const k = `${spiffeId}|${port}`;
+    if (req.get(k)?.mode !== 'per-connection') req.set(k, { spiffeId, port, mode });
+  };
   for (const e of model.authPolicies ?? []) {
     if (e.mode !== 'required') continue;
+    mode = e.scope === 'connection' ? 'per-connection' : 'required';
     const id = e.destination.identity;
     if (e.ports.length === 0) add(id, 0);
     for (const p of e.ports) {

@@ -11,7 +11,9 @@
  *
  * Attached to the mesh cgroups, it runs before the node's steering connect4
  * (descendants first), which leaves the gate address alone: it is no
- * service. Without a gate the connect is refused (EPERM): fail closed. */
+ * service. Without a gate the connect is refused (EPERM): fail closed.
+ * Connections to a per-connection port are held every time (counted as
+ * auth_connect_held and auth_connect_held_per_connection). */
 #include "common.h"
 #include "auth_connect_decision.h"
 #include "orig_cookie_map.h"
@@ -35,7 +37,7 @@ int nm_auth_connect4(struct bpf_sock_addr *ctx)
 	if (sk)
 		saddr = sk->src_ip4;
 	c = nm_auth_decide_connect4(saddr, ctx->user_ip4, bpf_ntohs(ctx->user_port), &gate);
-	if (c != NM_C_AUTH_CONNECT_HELD || !gate) {
+	if ((c != NM_C_AUTH_CONNECT_HELD && c != NM_C_AUTH_CONNECT_HELD_PER_CONNECTION) || !gate) {
 		nm_count(c);
 		return c == NM_C_AUTH_CONNECT_NO_GATE ? NM_CONNECT_REFUSE : NM_CONNECT_GO;
 	}
@@ -52,6 +54,8 @@ int nm_auth_connect4(struct bpf_sock_addr *ctx)
 	ctx->user_ip4 = gate->addr4;
 	ctx->user_port = bpf_htons(gate->port);
 	nm_count(NM_C_AUTH_CONNECT_HELD);
+	if (c == NM_C_AUTH_CONNECT_HELD_PER_CONNECTION)
+		nm_count(c);
 	return NM_CONNECT_GO;
 }
 

@@ -220,6 +220,11 @@ export const COUNTERS = [
   'auth_connect_held',
   'auth_connect_no_gate',
   'auth_connect_orig_store_failed',
+  'auth_connect_held_per_connection',
+  'auth_ingress_conn_allowed',
+  'auth_drop_no_conn_entry',
+  'auth_drop_conn_expired',
+  'auth_drop_conn_reused',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 export type Counters = Record<CounterName, bigint>;

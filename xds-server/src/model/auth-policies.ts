@@ -6,11 +6,15 @@
 // already applied where two entries cover the same destination, ports and
 // sources. Consumers (the node auth agent, later the BPF datapath) ask
 // `authModeFor` per flow, which applies "required wins" across overlapping
-// port sets too.
+// port sets too. Scope: a required entry is per identity pair (absent) or per
+// connection (`scope: 'connection'`: each connection authenticates, bound to
+// its 4-tuple); where both cover a flow, connection wins (`authScopeFor`).
 import { isIP } from 'node:net';
 import type { MeshModel, ModelError, SourceRef } from './types.js';
 
 export type AuthMode = 'required' | 'disabled';
+/** What one authentication covers: an identity pair (Cilium's mode) or one connection. */
+export type AuthScope = 'pair' | 'connection';
 export type AuthProtocol = 'TCP' | 'UDP' | 'SCTP' | 'ANY';
 
 export interface AuthPortIR {
@@ -37,6 +41,8 @@ export interface AuthRequirementIR {
   ports: AuthPortIR[];
   sources: AuthSourcesIR;
   mode: AuthMode;
+  /** Only on required entries, only when 'connection': absent means pair (so models and goldens without it read as before). */
+  scope?: AuthScope;
   /** The policies it came from, sorted by kind, namespace, name. */
   policies: SourceRef[];
 }
@@ -76,8 +82,25 @@ export function authModeFor(entries: readonly AuthRequirementIR[], flow: AuthFlo
   return mode;
 }
 
+/**
+ * The scope a flow's authentication needs: 'connection' when any required
+ * per-connection entry covers it (connection wins over pair), 'pair' when
+ * only required pair entries do, undefined when nothing requires it.
+ */
+export function authScopeFor(entries: readonly AuthRequirementIR[], flow: AuthFlow): AuthScope | undefined {
+  let scope: AuthScope | undefined;
+  for (const e of entries) {
+    if (e.mode !== 'required' || e.destination.address !== flow.destinationAddress) continue;
+    if (!portCovers(e.ports, flow.port, flow.protocol) || !sourceCovers(e.sources, flow)) continue;
+    if (e.scope === 'connection') return 'connection';
+    scope = 'pair';
+  }
+  return scope;
+}
+
 const SPIFFE_ID = /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]+)+$/;
 const MODES = new Set(['required', 'disabled']);
+const SCOPES = new Set(['pair', 'connection']);
 const PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP', 'ANY']);
 
 export function validateAuthPolicies(model: MeshModel): ModelError[] {
@@ -87,6 +110,8 @@ export function validateAuthPolicies(model: MeshModel): ModelError[] {
     if (!SPIFFE_ID.test(a.destination.identity)) err('.destination.identity', `${JSON.stringify(a.destination.identity)} is not a SPIFFE ID`);
     if (!isIP(a.destination.address)) err('.destination.address', `${JSON.stringify(a.destination.address)} is not an IP address`);
     if (!MODES.has(a.mode)) err('.mode', `unknown mode ${JSON.stringify(a.mode)}`);
+    if (a.scope !== undefined && !SCOPES.has(a.scope)) err('.scope', `unknown scope ${JSON.stringify(a.scope)}`);
+    else if (a.scope !== undefined && a.mode !== 'required') err('.scope', 'only a required entry has a scope');
     if (a.policies.length === 0) err('.policies', 'must name at least one policy');
     a.ports.forEach((p, j) => {
       if (!PROTOCOLS.has(p.protocol)) err(`.ports[${j}].protocol`, `unknown protocol ${JSON.stringify(p.protocol)}`);

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatConfigError } from '../../../../crds/src/errors.js';
 import type { Resources } from '../../../../crds/src/resources.js';
-import { authModeFor } from '../../model/auth-policies.js';
+import { authModeFor, authScopeFor } from '../../model/auth-policies.js';
 import { validateModel } from '../../model/validate.js';
 import { describeGoldens, goldenCases, loadGoldenInput } from '../../testing/golden-inputs.js';
 import { translateResources } from '../kubernetes/translate.js';
@@ -23,7 +23,7 @@ function run(resources: Resources) {
   return { model: { ...model, authPolicies: r.authPolicies }, errors: r.errors };
 }
 
-describeGoldens('translateAuthPolicies goldens', dir, ['networkpolicy-required', 'meshpolicy', 'overlapping-required-wins', 'invalid-annotation', 'selector-matches-nothing'], (loaded) => {
+describeGoldens('translateAuthPolicies goldens', dir, ['networkpolicy-required', 'meshpolicy', 'overlapping-required-wins', 'invalid-annotation', 'selector-matches-nothing', 'per-connection'], (loaded) => {
   const { model, errors } = run(loaded.resources);
   assert.deepEqual(validateModel(model), []);
   return { authPolicies: model.authPolicies, errors: [...loaded.errors, ...errors.map(formatConfigError)] };
@@ -55,6 +55,20 @@ describe('translateAuthPolicies', () => {
     assert.equal(authModeFor(entries, { sourceIdentity: web, destinationAddress: '10.9.9.9', port: 9080, protocol: 'TCP' }), undefined);
   });
 
+  it('per connection wins over per pair, required over disabled, per flow', () => {
+    const { model } = run(loadGoldenInput(dir, 'per-connection').resources);
+    const entries = model.authPolicies ?? [];
+    const web = 'spiffe://mesh.example/ns/shop/sa/web';
+    const batch = 'spiffe://mesh.example/ns/jobs/sa/batch';
+    const flow = (sourceIdentity: string, destinationAddress: string, port: number) => ({ sourceIdentity, destinationAddress, port, protocol: 'TCP' as const });
+    assert.equal(authScopeFor(entries, flow(web, '10.0.0.20', 9080)), 'connection');
+    assert.equal(authModeFor(entries, flow(web, '10.0.0.20', 9080)), 'required');
+    assert.equal(authScopeFor(entries, flow(batch, '10.0.0.20', 9080)), 'pair');
+    assert.equal(authScopeFor(entries, flow(web, '10.0.0.30', 6379)), 'connection');
+    assert.equal(authScopeFor(entries, flow(batch, '10.0.0.30', 6379)), undefined);
+    assert.equal(authScopeFor(entries, flow(web, '10.0.0.20', 9081)), undefined);
+  });
+
   it('validateModel reports broken entries', () => {
     const errors = validateModel({
       trustDomain: 'td',
@@ -68,11 +82,19 @@ describe('translateAuthPolicies', () => {
           mode: 'required',
           policies: [],
         },
+        {
+          destination: { namespace: 'a', identity: 'spiffe://td/ns/a/sa/b', address: '10.0.0.1', node: 'n' },
+          ports: [],
+          sources: { any: true, identities: [], ipBlocks: [] },
+          mode: 'disabled',
+          scope: 'connection',
+          policies: [{ kind: 'MeshPolicy', namespace: 'a', name: 'p' }],
+        },
       ],
     });
     assert.deepEqual(
       errors.map((e) => e.path),
-      ['authPolicies[0].destination.identity', 'authPolicies[0].destination.address', 'authPolicies[0].policies', 'authPolicies[0].ports[0].port', 'authPolicies[0].ports[1].endPort', 'authPolicies[0].sources'],
+      ['authPolicies[0].destination.identity', 'authPolicies[0].destination.address', 'authPolicies[0].policies', 'authPolicies[0].ports[0].port', 'authPolicies[0].ports[1].endPort', 'authPolicies[0].sources', 'authPolicies[1].scope'],
     );
   });
 });

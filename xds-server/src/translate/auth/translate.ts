@@ -10,13 +10,17 @@
 // named ports against each destination. When several policies cover the same
 // destination, ports and sources, required wins: the disabled entry is dropped
 // (or narrowed to the sources no required entry covers) with a warning on the
-// disabled policy. Entries whose port sets merely overlap are both kept;
-// `authModeFor` (model/auth-policies.ts) applies the same rule per flow.
+// disabled policy. Likewise per-connection wins over per-pair: a required
+// pair entry loses the sources a per-connection entry for the same
+// destination and ports covers (`nodemesh.io/mtls: required-per-connection`,
+// MeshPolicy `authentication.scope: connection`). Entries whose port sets
+// merely overlap are all kept; `authModeFor` and `authScopeFor`
+// (model/auth-policies.ts) apply the same rules per flow.
 import type { ConfigError } from '../../../../crds/src/errors.js';
 import { CILIUM_NAMESPACE_LABEL, stripLabelSource, type EndpointSelector } from '../../../../crds/src/meshpolicy.js';
 import { labelSelectorMatches, MTLS_ANNOTATION, MTLS_ANNOTATION_VALUES, type LabelSelector } from '../../../../crds/src/networkpolicy.js';
 import type { MeshPolicyObject, NetworkPolicyObject, Resources } from '../../../../crds/src/resources.js';
-import type { AuthMode, AuthPortIR, AuthProtocol, AuthRequirementIR, AuthSourcesIR } from '../../model/auth-policies.js';
+import type { AuthMode, AuthPortIR, AuthProtocol, AuthRequirementIR, AuthScope, AuthSourcesIR } from '../../model/auth-policies.js';
 import type { MeshModel, SourceRef } from '../../model/types.js';
 import { compareAddresses } from '../kubernetes/address.js';
 import { objectError, sourceRef } from '../kubernetes/source.js';
@@ -43,6 +47,8 @@ interface Rule {
   modePath: string;
   rulePath: string;
   mode: AuthMode;
+  /** 'pair' on disabled rules (no meaning there). */
+  scope: AuthScope;
   destinations: Subject[];
   /** Undefined: every port. */
   ports: PortSpec[] | undefined;
@@ -118,7 +124,8 @@ function networkPolicyRules(np: NetworkPolicyObject, subjects: Subjects, errors:
     );
     return [];
   }
-  const mode = value as AuthMode;
+  const mode: AuthMode = value === 'disabled' ? 'disabled' : 'required';
+  const scope: AuthScope = value === 'required-per-connection' ? 'connection' : 'pair';
   const ns = np.metadata.namespace;
   if ((np.spec.egress ?? []).length > 0) errors.push(objectError(np, 'spec.egress', 'egress rules are not read by nodemesh (mTLS is required by the receiving side); ignored', 'warning'));
   if (!np.spec.policyTypes.includes('Ingress')) {
@@ -155,7 +162,7 @@ function networkPolicyRules(np: NetworkPolicyObject, subjects: Subjects, errors:
       addSourceIdentities(np, path, subjects.all.filter((s) => inNamespace(s) && labelSelectorMatches(podSel, s.labels)), sources, errors);
     });
     const ports = (rule.ports ?? []).length === 0 ? undefined : rule.ports!.map((p): PortSpec => ({ protocol: p.protocol, ...(p.port !== undefined ? { port: p.port } : {}), ...(p.endPort !== undefined ? { endPort: p.endPort } : {}) }));
-    rules.push({ policy: np, modePath: ANNOTATION_PATH, rulePath, mode, destinations, ports, sources });
+    rules.push({ policy: np, modePath: ANNOTATION_PATH, rulePath, mode, scope, destinations, ports, sources });
   });
   return rules;
 }
@@ -197,7 +204,8 @@ function meshPolicyRules(mp: MeshPolicyObject, subjects: Subjects, errors: Confi
       portList.length === 0 || portList.some((p) => p.length === 0)
         ? undefined
         : portList.flat().map((p): PortSpec => ({ protocol: p.protocol, port: /^[0-9]+$/.test(p.port) ? Number(p.port) : p.port, ...(p.endPort !== undefined ? { endPort: p.endPort } : {}) }));
-    return { policy: mp, modePath: `${rulePath}.authentication.mode`, rulePath, mode: r.authentication!.mode, destinations, ports, sources };
+    const { mode, scope = 'pair' } = r.authentication!;
+    return { policy: mp, modePath: `${rulePath}.authentication.mode`, rulePath, mode, scope: mode === 'required' ? scope : 'pair', destinations, ports, sources };
   });
 }
 
@@ -253,11 +261,19 @@ function merge(rules: Rule[], errors: ConfigError[]): AuthRequirementIR[] {
     for (const dest of rule.destinations) {
       const ports = resolvePorts(rule, dest, errors);
       if (ports === undefined) continue;
-      const key = `${dest.address} ${dest.identity} ${ports.map(portKey).join(',')} ${rule.mode}`;
+      const perConnection = rule.mode === 'required' && rule.scope === 'connection';
+      const key = `${dest.address} ${dest.identity} ${ports.map(portKey).join(',')} ${rule.mode}${perConnection ? ' connection' : ''}`;
       let g = groups.get(key);
       if (!g) {
         g = {
-          entry: { destination: { namespace: dest.namespace, identity: dest.identity!, address: dest.address, node: dest.node }, ports, sources: noSources(), mode: rule.mode, policies: [] },
+          entry: {
+            destination: { namespace: dest.namespace, identity: dest.identity!, address: dest.address, node: dest.node },
+            ports,
+            sources: noSources(),
+            mode: rule.mode,
+            ...(perConnection ? { scope: 'connection' as const } : {}),
+            policies: [],
+          },
           origins: [],
         };
         groups.set(key, g);
@@ -272,38 +288,48 @@ function merge(rules: Rule[], errors: ConfigError[]): AuthRequirementIR[] {
     }
   }
 
-  // Required wins: a disabled entry loses the sources a required entry for the same destination and ports covers.
+  // Required wins over disabled, then per-connection over per-pair: an entry
+  // loses the sources a stronger entry for the same destination and ports covers.
   const out: AuthRequirementIR[] = [];
   const warned = new Set<string>();
   for (const [key, g] of groups) {
     const e = g.entry;
-    if (e.mode === 'disabled') {
-      const req = groups.get(key.replace(/ disabled$/, ' required'))?.entry;
-      if (req) {
-        const rs = req.sources;
-        const before = JSON.stringify(e.sources);
-        if (rs.any) e.sources = noSources();
-        else {
-          e.sources.identities = e.sources.identities.filter((id) => !rs.identities.includes(id));
-          e.sources.ipBlocks = e.sources.ipBlocks.filter((b) => !rs.ipBlocks.some((x) => x.cidr === b.cidr && x.except.join() === b.except.join()));
-        }
-        const dropped = !e.sources.any && e.sources.identities.length === 0 && e.sources.ipBlocks.length === 0;
-        if (JSON.stringify(e.sources) !== before) {
-          for (const o of g.origins) {
-            const message = `authentication is disabled here for ${e.destination.identity} at ${e.destination.address}, ${describePorts(e.ports)}, but ${req.policies.map(describePolicy).join(', ')} require${req.policies.length === 1 ? 's' : ''} it: required wins${dropped ? '' : ' for the sources it names'}`;
-            const k = `${describePolicy(sourceRef(o.policy))} ${o.modePath} ${message}`;
-            if (!warned.has(k)) errors.push(objectError(o.policy, o.modePath, message, 'warning'));
-            warned.add(k);
-          }
-        }
-        if (dropped) continue;
+    const base = key.replace(/ (disabled|required|required connection)$/, '');
+    const stronger = e.mode === 'disabled' ? [' required', ' required connection'] : e.scope === 'connection' ? [] : [' required connection'];
+    let dropped = false;
+    for (const suffix of stronger) {
+      const req = groups.get(base + suffix)?.entry;
+      if (!req) continue;
+      const rs = req.sources;
+      const before = JSON.stringify(e.sources);
+      if (rs.any) e.sources = noSources();
+      else {
+        e.sources.identities = e.sources.identities.filter((id) => !rs.identities.includes(id));
+        e.sources.ipBlocks = e.sources.ipBlocks.filter((b) => !rs.ipBlocks.some((x) => x.cidr === b.cidr && x.except.join() === b.except.join()));
       }
+      dropped = !e.sources.any && e.sources.identities.length === 0 && e.sources.ipBlocks.length === 0;
+      if (JSON.stringify(e.sources) !== before) {
+        const by = `${req.policies.map(describePolicy).join(', ')} require${req.policies.length === 1 ? 's' : ''} it`;
+        const where = `for ${e.destination.identity} at ${e.destination.address}, ${describePorts(e.ports)}`;
+        const rest = dropped ? '' : ' for the sources it names';
+        const message =
+          e.mode === 'disabled'
+            ? `authentication is disabled here ${where}, but ${by}${req.scope === 'connection' ? ' per connection' : ''}: required wins${rest}`
+            : `authentication is required per identity pair here ${where}, but ${by} per connection: per connection wins${rest}`;
+        for (const o of g.origins) {
+          const k = `${describePolicy(sourceRef(o.policy))} ${o.modePath} ${message}`;
+          if (!warned.has(k)) errors.push(objectError(o.policy, o.modePath, message, 'warning'));
+          warned.add(k);
+        }
+      }
+      if (dropped) break;
     }
+    if (dropped) continue;
     e.sources.identities.sort();
     e.sources.ipBlocks.sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0));
     e.policies.sort((a, b) => describePolicy(a).localeCompare(describePolicy(b)));
     out.push(e);
   }
-  const sortKey = (e: AuthRequirementIR) => `${e.destination.identity} ${e.ports.map(portKey).join(',')} ${e.mode === 'required' ? 0 : 1}`;
+  const sortKey = (e: AuthRequirementIR) => `${e.destination.identity} ${e.ports.map(portKey).join(',')} ${e.mode === 'disabled' ? 2 : e.scope === 'connection' ? 0 : 1}`;
   return out.sort((a, b) => compareAddresses(a.destination.address, b.destination.address) || (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 }
