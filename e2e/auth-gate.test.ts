@@ -106,8 +106,9 @@ describe('auth gate: held, authenticated, forwarded — real TCP across two lab 
     console.log(`# first connection (held, authenticated, forwarded, echoed): ${String(r.ms)} ms`);
     assert.ok(Number(r.ms) < 900, `connected and echoed in ${String(r.ms)} ms: no SYN retransmit (≥ 1 s) was paid`);
     assert.equal(al.count(al.n2, 'auth_connect_held') - held, 1n);
-    const [acc] = accepted(8080);
-    assert.ok(acc, 'the receiver accepted the connection');
+    // The echo can reach the client before the receiver's report reaches this process (two pipes).
+    const acc = await server.wait((l) => l.event === 'accepted' && l.port === 8080, 5000);
+    assert.equal(accepted(8080).length, 1, 'the receiver accepted the connection, once');
     assert.equal(acc.remote, FRONTEND, "the receiver sees the workload's own address (so its identity)");
     // The receiver's entry, written by n1's agent during the handshake, predates the first byte it got.
     const entries = (al.authStatus(al.n1).entries as { localIdentity: string; remoteIdentity: string; remoteNode: string; role: string; authenticatedAt: number }[]).filter(
@@ -118,6 +119,7 @@ describe('auth gate: held, authenticated, forwarded — real TCP across two lab 
     assert.equal(entries[0]!.remoteNode, 'n2');
     assert.ok(entries[0]!.authenticatedAt <= Number(acc.at), 'accepted only after the entry was made');
     assert.ok(entries[0]!.authenticatedAt >= t0 - 1000);
+    await server.wait(() => received(8080) >= 5, 5000);
     assert.equal(received(8080), 5);
     const [flow] = flows();
     assert.ok(flow, 'a flow log line');
@@ -205,6 +207,7 @@ describe('auth gate: held, authenticated, forwarded — real TCP across two lab 
     const r = await client.send({ op: 'burst', id: 'burst', host: REVIEWS, port: 8080, locals: LOADERS, perLocal: 100, send: 'b', expect: 'b', timeoutMs: 20_000 });
     assert.deepEqual(r.outcomes, { reply: 1000 }, JSON.stringify(r));
     assert.equal(hs().handshakes.responderOk - before, 10, 'one handshake per identity pair');
+    await server.wait(() => accepted(8080).length - acc >= 1000, 10_000);
     assert.equal(accepted(8080).length - acc, 1000);
     const n2 = al.authStatus(al.n2) as { entries: { localIdentity: string }[] };
     assert.equal(n2.entries.filter((e) => e.localIdentity.includes('/sa/loader-')).length, 10);

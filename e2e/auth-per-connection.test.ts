@@ -143,6 +143,8 @@ describe('auth per-connection mode: each connection authenticated, bound to its 
     assert.equal(al.count(al.n2, 'auth_connect_held_per_connection') - heldPc, BigInt(N));
     assert.equal(responderOk() - hs, N, 'one handshake per connection');
     assert.ok(al.count(al.n1, 'auth_ingress_conn_allowed') - allowed >= BigInt(N * 2), 'SYN and data of each went through nm_auth_conn');
+    // The echoes can reach the client before the receiver's reports reach this process (two pipes).
+    await server.wait(() => accepted(8080).length >= N, 10_000);
     const acc = accepted(8080);
     assert.equal(acc.length, N);
     assert.ok(acc.every((a) => a.remote === FRONTEND));
@@ -237,8 +239,8 @@ describe('auth per-connection mode: each connection authenticated, bound to its 
     // 8082 (per connection) closes from the receiver's side after one echo, so the initiator's node keeps no TIME_WAIT for the tuple.
     const r = await client.send({ op: 'open', id: 'once', host: REVIEWS, port: 8082, local: FRONTEND, send: 'one', expect: 'one' });
     assert.equal(r.result, 'reply', JSON.stringify(r));
-    const [first] = accepted(8082);
-    assert.ok(first);
+    const first = await server.wait((l) => l.event === 'accepted' && l.port === 8082, 5000);
+    await server.wait(() => received(8082) >= 3, 5000);
     const sport = Number(first.remotePort);
     const e = conns(8082).find((c) => c.tuple.sport === sport);
     assert.ok(e && e.info.boundSyn > 0n && e.info.expiresMs > Date.now(), 'its entry is still there, unexpired and bound');

@@ -278,6 +278,8 @@ describe('auth refusals: every bad SVID, policy and transport refused end to end
     assert.equal(o.ok, true, JSON.stringify(o));
     const entry = await impostor.wait((l) => l.case === name && l.event === 'entry');
     assert.equal(entry.remoteSerial, initiatorSvid.serial);
+    // The echo can reach the client before the receiver's reports reach this process (two pipes).
+    await server.wait(() => accepted().length > acc && received() - bytes >= 5, 5000);
     const got = accepted().slice(acc);
     assert.equal(got.length, 1);
     assert.equal(got[0]!.remote, FRONTEND);

@@ -65,7 +65,6 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { AuthAgentStatus } from '../../auth/src/agent.js';
-import { issueCertificate } from '../../auth/src/certs/x509.js';
 import type { Resources } from '../../crds/src/resources.js';
 import { removeCgroupTree } from '../../bpf/sockmap/src/cgroups.js';
 import { detach } from '../../bpf/sockmap/src/loader.js';
@@ -613,8 +612,10 @@ export async function runLabUp(flags: LabFlags & { config: string; encryption?: 
       const l = state.links.find((x) => x.a === name || x.b === name);
       return l && (l.a === name ? l.addressA : l.addressB);
     };
+    // Empty: the first auth agent to start creates the lab's root there and
+    // the others load it (auth/src/certs/ca-dir.ts), as on a shared volume.
     const caDir = join(dir, 'ca');
-    await writeLabCa(caDir);
+    mkdirSync(caDir, { recursive: true, mode: 0o700 });
     const labFiles = { [LAB_AUTH_FILE]: labAuthFile(p.nodes.map((name) => ({ name, endpoint: linkAddress(name) ?? '127.0.0.1', podCIDRs: podCIDRs.get(name)!.cidrs })), p.authFlow) };
     const f = p.authFlow;
     const end = (e: PlanAuthFlow['src']): LabAuthEnd => ({ workload: e.w.name, node: e.w.node, address: e.w.address, identity: e.identity });
@@ -737,15 +738,6 @@ ${authHelp(state)}`);
     progress(`removed what was started (${removed.length} objects)`);
     process.exit(1);
   }
-}
-
-/** A bring-your-own CA directory (tls.crt, tls.key 0600), as cert-manager would mount it: every node's auth agent signs its SVIDs with it. */
-async function writeLabCa(dir: string): Promise<void> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const now = Date.now();
-  const ca = await issueCertificate({ subject: 'O=nodemesh lab, CN=lab root', uris: [`spiffe://${TRUST_DOMAIN}`], notBefore: new Date(now - 3600_000), notAfter: new Date(now + 30 * 24 * 3600_000), isCa: true });
-  writeFileSync(join(dir, 'tls.crt'), ca.certPem);
-  writeFileSync(join(dir, 'tls.key'), ca.key.reveal(), { mode: 0o600 });
 }
 
 /**

@@ -1,9 +1,9 @@
 // A two-node lab with the whole auth datapath of issue #6: on each node the
 // bpf agent (--auth-datapath: nm_auth_connect4 and nm_auth_ingress on the
 // mesh cgroup, nm_ip_identity and nm_auth_required from the model) and the
-// auth agent (SVIDs from one bring-your-own CA, the handshake service on the
-// node's link address, the auth gate on the node's loopback, entries in the
-// node's own pinned maps). Workloads share their node's network namespace,
+// auth agent (SVIDs from one CA, which the first agent creates in the shared
+// CA directory; the handshake service on the node's link address; the auth
+// gate on the node's loopback; entries in the node's own pinned maps). Workloads share their node's network namespace,
 // each on its own address on lo, in its own cgroup under the node's mesh
 // cgroup. n1 (10.244.1.0/24) serves, n2 (10.244.2.0/24) connects.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { issueCertificate } from '../../auth/src/certs/x509.js';
 import { AuthDatapath } from '../../bpf/sockmap/src/auth-map.js';
 import { BpfMap } from '../../bpf/sockmap/src/maps.js';
 import { COUNTERS, type CounterName } from '../../bpf/sockmap/src/structs.js';
@@ -124,8 +123,8 @@ export class AuthLab {
       const configDir = join(root, 'config');
       const caDir = join(root, 'ca');
       mkdirSync(configDir);
+      // Empty: both agents start at once and one of them creates the root (auth/src/certs/ca-dir.ts).
       mkdirSync(caDir);
-      await writeCa(caDir);
       writeFileSync(join(configDir, 'nodes.yaml'), [nodeDoc('n1', link.a, '10.244.1.0/24'), nodeDoc('n2', link.b, '10.244.2.0/24')].join('---\n'));
       writeFileSync(join(configDir, 'workloads.yaml'), o.workloads.map(workloadDoc).join('---\n'));
       writeFileSync(join(configDir, 'policies.yaml'), o.policies);
@@ -221,12 +220,4 @@ kind: Workload
 metadata: { name: ${w.name}, namespace: shop }
 spec: { address: ${w.address}, labels: { app: ${w.app} }, serviceAccount: ${w.sa}, node: ${w.node} }
 `;
-}
-
-/** A bring-your-own root, as cert-manager would mount it; both nodes' agents sign with it. */
-async function writeCa(dir: string): Promise<void> {
-  const now = Date.now();
-  const ca = await issueCertificate({ subject: 'O=nodemesh e2e, CN=lab root', uris: [`spiffe://${TD}`], notBefore: new Date(now - 3600_000), notAfter: new Date(now + 24 * 3600_000), isCa: true });
-  writeFileSync(join(dir, 'tls.crt'), ca.certPem);
-  writeFileSync(join(dir, 'tls.key'), ca.key.reveal(), { mode: 0o600 });
 }
