@@ -11,7 +11,8 @@
 // later connections'. Needs root and the built objects; otherwise the rows
 // are skipped with the reason (printed, never invented).
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
-import { AuthLab, jsonLines } from '../e2e/lab/auth-lab.js';
+import { AuthLab } from '../e2e/lab/auth-lab.js';
+import { jsonLines } from '../e2e/lab/json-lines.js';
 import { CLIENT_JS, SERVER_JS } from '../e2e/lab/auth-workloads.js';
 import { labUnavailable } from '../e2e/lab/lab.js';
 

@@ -25,12 +25,10 @@
 //   agent resyncs) and the port opens without an entry.
 // Needs root, a cgroup v2 hierarchy and the built objects; skips otherwise.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { BpfAuthMap } from '../auth/src/authmap/bpf.js';
 import type { AuthKey } from '../auth/src/authmap/types.js';
@@ -38,6 +36,7 @@ import { AuthDatapath } from '../bpf/sockmap/src/auth-map.js';
 import { BpfMap } from '../bpf/sockmap/src/maps.js';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
 import { COUNTERS, type CounterName } from '../bpf/sockmap/src/structs.js';
+import { jsonLines, type Lines } from './lab/json-lines.js';
 import { Lab, labUnavailable, type LabNode } from './lab/lab.js';
 import { NODEMESH, runNodemesh } from './lab/mesh.js';
 
@@ -103,41 +102,6 @@ let got = '';
 s.on('data', (d) => { got += d; if (got.endsWith(waiting)) { clearTimeout(timer); say({ step: waiting, result: 'echoed' }); got = ''; } });
 require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => l === 'exit' ? process.exit(0) : send(l));`;
 
-interface Lines {
-  lines: Record<string, unknown>[];
-  wait(match: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-function lines(child: ChildProcess, stream: Readable = child.stdout!): Lines {
-  const out: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  if (stream !== child.stderr) child.stderr?.on('data', (d) => (stderr += d));
-  createInterface({ input: stream }).on('line', (l) => {
-    try {
-      out.push(JSON.parse(l) as Record<string, unknown>);
-    } catch {
-      out.push({ raw: l });
-    }
-    for (const w of waiters) w();
-  });
-  return {
-    lines: out,
-    wait: (match, timeoutMs = 20_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = out.find(match);
-          if (!hit) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(hit);
-        };
-        const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`no matching line in ${timeoutMs} ms: ${JSON.stringify(out)} ${stderr}`))), timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-  };
-}
-
 describe('auth datapath, receive side: nm_auth_ingress on real TCP in the lab', { skip }, () => {
   let lab: Lab;
   let n1: LabNode;
@@ -168,7 +132,7 @@ describe('auth datapath, receive side: nm_auth_ingress on real TCP in the lab', 
       { stdio: ['ignore', 'inherit', 'pipe'] },
     );
     lab.children.add(child);
-    agent = lines(child, child.stderr!);
+    agent = jsonLines(child, child.stderr!);
     const attached = await agent.wait((l) => l.msg === 'auth datapath attached', 60_000);
     assert.deepEqual(attached.links, [
       { program: 'nm_auth_ingress', cgroup: n1.cgroup('mesh'), link: 'created' },
@@ -189,7 +153,7 @@ describe('auth datapath, receive side: nm_auth_ingress on real TCP in the lab', 
         { address: CLIENT, identity: { identityId: dp.identityId(C_ID), nodeId: dp.nodeId('n2') } },
       ],
     );
-    server = lines(n1.spawn(process.execPath, ['-e', SERVER_JS], { cgroup: 'mesh/reviews', env: { HOST: SERVER } }));
+    server = jsonLines(n1.spawn(process.execPath, ['-e', SERVER_JS], { cgroup: 'mesh/reviews', env: { HOST: SERVER } }));
     await server.wait((l) => l.event === 'listening' && l.port === 8080);
     await server.wait((l) => l.event === 'listening' && l.port === 9090);
   });
@@ -210,7 +174,7 @@ describe('auth datapath, receive side: nm_auth_ingress on real TCP in the lab', 
   };
   const client = (port: number, timeoutMs: number) => {
     const child = n2.spawn(process.execPath, ['-e', CLIENT_JS], { cgroup: 'mesh/frontend', env: { HOST: SERVER, PORT: String(port), LOCAL: CLIENT, TIMEOUT_MS: String(timeoutMs) } });
-    return { child, out: lines(child) };
+    return { child, out: jsonLines(child) };
   };
   const accepted = (port: number) => server.lines.filter((l) => l.event === 'accepted' && l.port === port).length;
   const received = (port: number) => server.lines.filter((l) => l.event === 'data' && l.port === port).reduce((n, l) => n + Number(l.bytes), 0);

@@ -26,7 +26,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
-import { AuthLab, jsonLines, spiffe, type AuthLabWorkload, type Lines } from './lab/auth-lab.js';
+import { AuthLab, spiffe, type AuthLabWorkload } from './lab/auth-lab.js';
+import { jsonLines, type Lines } from './lab/json-lines.js';
 import { CLIENT_JS, respCommand, SERVER_JS } from './lab/auth-workloads.js';
 import { labUnavailable } from './lab/lab.js';
 import { runNodemesh } from './lab/mesh.js';

@@ -17,7 +17,7 @@ import { StaticCertificateProvider } from './certs/provider.js';
 import { issueCertificate } from './certs/x509.js';
 import { initiateHandshake } from './handshake/client.js';
 import { authorizePeer, computePlacement } from './placement.js';
-import { captureLogger, HOUR } from './testing/fixtures.js';
+import { captureLogger, HOUR, nodeDoc, waitFor } from './testing/fixtures.js';
 import { X509Authority } from './certs/authority.js';
 import { PrivateKeyPem } from './certs/secret.js';
 import { emptyResources } from '../../crds/src/resources.js';
@@ -66,24 +66,6 @@ spec:
     - fromEndpoints: [{ matchLabels: { app: frontend } }]
       authentication: { mode: required }
 `;
-
-function nodeDoc(name: string, address: string, port: number): string {
-  return `apiVersion: nodemesh.io/v1alpha1
-kind: Node
-metadata:
-  name: ${name}
-  annotations: { nodemesh.io/auth-port: "${port}" }
-spec: { tunnelEndpoint: ${address}, podCIDRs: [10.9.0.0/24] }
-`;
-}
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('auth agent: two nodes on loopback', () => {
   const root = mkdtempSync(join(tmpdir(), 'nodemesh-auth-agent-'));

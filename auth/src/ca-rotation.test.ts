@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { AuthAgent } from './agent.js';
 import { CA_FILES } from './certs/ca-dir.js';
 import { issueCertificate } from './certs/x509.js';
-import { captureLogger, HOUR } from './testing/fixtures.js';
+import { captureLogger, HOUR, nodeDoc, waitFor } from './testing/fixtures.js';
 
 const TD = 'rotate.example';
 const FRONTEND = `spiffe://${TD}/ns/shop/sa/frontend`;
@@ -30,22 +30,6 @@ kind: Workload
 metadata: { name: reviews-1, namespace: shop }
 spec: { address: 10.0.0.20, labels: { app: reviews }, serviceAccount: reviews, node: node-b }
 `;
-const nodeDoc = (name: string, address: string, port: number) => `apiVersion: nodemesh.io/v1alpha1
-kind: Node
-metadata:
-  name: ${name}
-  annotations: { nodemesh.io/auth-port: "${port}" }
-spec: { tunnelEndpoint: ${address}, podCIDRs: [10.9.0.0/24] }
-`;
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Which of `roots` signed the SVID with `serial` that the agent wrote to <stateDir>/svids. */
 function svidRoot(stateDir: string, serial: string, roots: string[]): string | undefined {
   const norm = (x: string) => x.toLowerCase().replace(/^0+/, '');
@@ -101,13 +85,15 @@ describe('auth CA directory: embedded CA shared by two agents, then rotated', ()
     writeFileSync(join(caDir, CA_FILES.key), next.key.reveal(), { mode: 0o600 });
     writeFileSync(join(caDir, CA_FILES.cert), next.certPem);
 
-    await waitFor('both agents re-issued their SVIDs', () =>
-      [logA, logB].every((l) => l.records().some((r) => r.msg === 'auth CA rotated: SVIDs re-issued, their entries re-authenticated' && r.failed === 0)),
+    await waitFor(
+      'both agents re-issued their SVIDs',
+      () => [logA, logB].every((l) => l.records().some((r) => r.msg === 'auth CA rotated: SVIDs re-issued, their entries re-authenticated' && r.failed === 0)),
+      15_000,
     );
     await waitFor('the entry re-authenticated with the new SVIDs', async () => {
       const e = (await a.status()).entries.find((x) => x.remoteIdentity === REVIEWS);
       return !!e && e.localSerial !== before.localSerial && e.authenticatedAt > before.authenticatedAt;
-    });
+    }, 15_000);
     const after = (await a.status()).entries.find((e) => e.remoteIdentity === REVIEWS)!;
     assert.equal(svidRoot(join(root, 'state-a'), after.localSerial, [oldRoot, next.certPem]), next.certPem, "node-a's new SVID chains to the new root");
     const removed = [...logA.records(), ...logB.records()].filter((r) => r.msg === 'auth entries removed');

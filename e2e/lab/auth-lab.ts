@@ -10,11 +10,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import { AuthDatapath } from '../../bpf/sockmap/src/auth-map.js';
 import { BpfMap } from '../../bpf/sockmap/src/maps.js';
 import { COUNTERS, type CounterName } from '../../bpf/sockmap/src/structs.js';
+import { jsonLines, type Lines } from './json-lines.js';
 import { Lab, type LabNode } from './lab.js';
 import { NODEMESH } from './mesh.js';
 
@@ -23,46 +22,6 @@ export const spiffe = (sa: string) => `spiffe://${TD}/ns/shop/sa/${sa}`;
 export const GATE = { host: '127.0.0.1', port: 15007 };
 export const AUTH_PORT = 4250;
 export const ADMIN = '127.0.0.1:9878';
-
-export interface Lines {
-  lines: Record<string, unknown>[];
-  wait(match: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** Lines matching `match`, so far. */
-  count(match: (l: Record<string, unknown>) => boolean): number;
-}
-
-/** JSON lines of a stream (non-JSON lines kept as {raw}). */
-export function jsonLines(child: ChildProcess, stream: Readable = child.stdout!): Lines {
-  const out: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  if (stream !== child.stderr) child.stderr?.on('data', (d) => (stderr += d));
-  createInterface({ input: stream }).on('line', (l) => {
-    try {
-      out.push(JSON.parse(l) as Record<string, unknown>);
-    } catch {
-      out.push({ raw: l });
-    }
-    for (const w of waiters) w();
-  });
-  return {
-    lines: out,
-    count: (match) => out.filter(match).length,
-    wait: (match, timeoutMs = 20_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = out.find(match);
-          if (!hit) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(hit);
-        };
-        const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`no matching line in ${timeoutMs} ms: ${JSON.stringify(out.slice(-30))} ${stderr.slice(-2000)}`))), timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-  };
-}
 
 export interface AuthLabWorkload {
   name: string;

@@ -202,3 +202,23 @@ export class ManualClock {
     return this.#timers.length;
   }
 }
+
+/** A Node object (configuration YAML) whose auth service listens on address:port. */
+export function nodeDoc(name: string, address: string, port: number): string {
+  return `apiVersion: nodemesh.io/v1alpha1
+kind: Node
+metadata:
+  name: ${name}
+  annotations: { nodemesh.io/auth-port: "${port}" }
+spec: { tunnelEndpoint: ${address}, podCIDRs: [10.9.0.0/24] }
+`;
+}
+
+/** Polls `cond` every 25 ms; fails the test naming `what` after `ms`. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
