@@ -12,8 +12,6 @@
 // are skipped with the reason (printed, never invented).
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
 import { AuthLab } from '../e2e/lab/auth-lab.js';
-import { jsonLines } from '../e2e/lab/json-lines.js';
-import { CLIENT_JS, SERVER_JS } from '../e2e/lab/auth-workloads.js';
 import { labUnavailable } from '../e2e/lab/lab.js';
 
 const SERVER = '10.244.1.10';
@@ -50,16 +48,10 @@ export async function measureDatapath(flows: number): Promise<DatapathSamples> {
     policies: POLICY,
   });
   try {
-    const server = jsonLines(al.n1.node.spawn(process.execPath, ['-e', SERVER_JS], { cgroup: 'mesh/server', env: { LISTEN: `${SERVER}:8080:echo,${SERVER}:9090:echo` } }));
-    await server.wait((l) => l.event === 'listening' && l.port === 9090);
-    const cl = al.n2.node.spawn(process.execPath, ['-e', CLIENT_JS], { cgroup: 'mesh/client' });
-    const out = jsonLines(cl);
-    await out.wait((l) => l.event === 'ready');
-    let seq = 0;
+    await al.startServer(`${SERVER}:8080:echo,${SERVER}:9090:echo`);
+    const client = await al.startClient();
     const rtt = async (port: number): Promise<number> => {
-      const id = `r${++seq}`;
-      cl.stdin!.write(`${JSON.stringify({ op: 'rtt', id, host: SERVER, port, local: CLIENT })}\n`);
-      const r = await out.wait((l) => l.id === id, 30_000);
+      const r = await client.send({ op: 'rtt', host: SERVER, port, local: CLIENT });
       if (r.result !== 'reply') throw new Error(`connection to ${port} failed: ${JSON.stringify(r)}`);
       return Number(r.us) / 1000;
     };

@@ -26,9 +26,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
-import { AuthLab, spiffe, type AuthLabWorkload } from './lab/auth-lab.js';
-import { jsonLines, type Lines } from './lab/json-lines.js';
-import { CLIENT_JS, respCommand, SERVER_JS } from './lab/auth-workloads.js';
+import { AuthLab, spiffe, type AuthLabWorkload, type LabClient } from './lab/auth-lab.js';
+import type { Lines } from './lab/json-lines.js';
+import { respCommand } from './lab/auth-workloads.js';
 import { labUnavailable } from './lab/lab.js';
 import { runNodemesh } from './lab/mesh.js';
 
@@ -72,26 +72,12 @@ spec:
 describe('auth gate: held, authenticated, forwarded — real TCP across two lab nodes', { skip }, () => {
   let al: AuthLab;
   let server: Lines;
-  let client: Lines & { send(c: Record<string, unknown>): Promise<Record<string, unknown>> };
-  let seq = 0;
+  let client: LabClient;
 
   before(async () => {
     al = await AuthLab.create({ tag: 'authgate', workloads: WORKLOADS, policies: POLICIES });
-    const srv = al.n1.node.spawn(process.execPath, ['-e', SERVER_JS], { cgroup: 'mesh/servers', env: { LISTEN: `${REVIEWS}:8080:echo,${REVIEWS}:9090:echo,${CACHE}:6379:resp` } });
-    server = jsonLines(srv);
-    for (const port of [8080, 9090, 6379]) await server.wait((l) => l.event === 'listening' && l.port === port);
-    const cl = al.n2.node.spawn(process.execPath, ['-e', CLIENT_JS], { cgroup: 'mesh/clients' });
-    const out = jsonLines(cl);
-    await out.wait((l) => l.event === 'ready');
-    client = {
-      ...out,
-      send: (c) => {
-        const id = String(c.id ?? `c${++seq}`);
-        const seen = out.count((l) => l.id === id);
-        cl.stdin!.write(`${JSON.stringify({ ...c, id })}\n`);
-        return out.wait((l) => l.id === id && out.lines.filter((x) => x.id === id).indexOf(l) >= seen, 60_000);
-      },
-    };
+    server = await al.startServer(`${REVIEWS}:8080:echo,${REVIEWS}:9090:echo,${CACHE}:6379:resp`);
+    client = await al.startClient();
   });
   after(() => al?.teardown());
 

@@ -23,11 +23,10 @@
 // Needs root, cgroup v2 and the built objects; skips with the reason otherwise.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
-import { AuthLab, spiffe, type AuthLabWorkload } from './lab/auth-lab.js';
-import { jsonLines, type Lines } from './lab/json-lines.js';
-import { CLIENT_JS, respCommand, SERVER_JS } from './lab/auth-workloads.js';
+import { AuthLab, spiffe, type AuthLabWorkload, type LabClient } from './lab/auth-lab.js';
+import type { Lines } from './lab/json-lines.js';
+import { respCommand } from './lab/auth-workloads.js';
 import { labUnavailable } from './lab/lab.js';
 
 const skip = labUnavailable() ?? objectsMissing(DEFAULT_OBJECTS_DIR, ['auth_ingress', 'auth_connect4']);
@@ -68,26 +67,6 @@ spec:
       ports: [{ port: 6379, protocol: TCP }]
 `;
 
-type Client = Lines & { send(c: Record<string, unknown>): Promise<Record<string, unknown>> };
-
-/** The initiating workload, in cgroup `cgroup` of n2 (under mesh/: the connect hook applies; elsewhere: it does not). */
-async function startClient(al: AuthLab, cgroup: string, tag: string): Promise<Client & { child: ChildProcess }> {
-  const cl = al.n2.node.spawn(process.execPath, ['-e', CLIENT_JS], { cgroup });
-  const out = jsonLines(cl);
-  await out.wait((l) => l.event === 'ready');
-  let seq = 0;
-  return {
-    ...out,
-    child: cl,
-    send: (c) => {
-      const id = String(c.id ?? `${tag}${++seq}`);
-      const seen = out.count((l) => l.id === id);
-      cl.stdin!.write(`${JSON.stringify({ ...c, id })}\n`);
-      return out.wait((l) => l.id === id && out.lines.filter((x) => x.id === id).indexOf(l) >= seen, 60_000);
-    },
-  };
-}
-
 interface ConnEntry {
   tuple: { saddr: string; daddr: string; sport: number; dport: number };
   info: { boundSyn: bigint; expiresMs: number; localId: number; remoteId: number; remoteNode: number };
@@ -96,20 +75,15 @@ interface ConnEntry {
 describe('auth per-connection mode: each connection authenticated, bound to its 4-tuple — real TCP across two lab nodes', { skip }, () => {
   let al: AuthLab;
   let server: Lines;
-  let client: Client;
-  let raw: Client;
+  let client: LabClient;
+  let raw: LabClient;
 
   before(async () => {
     al = await AuthLab.create({ tag: 'authpc', workloads: WORKLOADS, policies: POLICIES });
-    const srv = al.n1.node.spawn(process.execPath, ['-e', SERVER_JS], {
-      cgroup: 'mesh/servers',
-      env: { LISTEN: `${REVIEWS}:8080:echo,${REVIEWS}:8081:echo,${REVIEWS}:8082:echo1,${CACHE}:6379:resp` },
-    });
-    server = jsonLines(srv);
-    for (const port of [8080, 8081, 8082, 6379]) await server.wait((l) => l.event === 'listening' && l.port === port);
-    client = await startClient(al, 'mesh/clients', 'c');
+    server = await al.startServer(`${REVIEWS}:8080:echo,${REVIEWS}:8081:echo,${REVIEWS}:8082:echo1,${CACHE}:6379:resp`);
+    client = await al.startClient('mesh/clients', 'c');
     // Same node, same workload address, but outside the mesh cgroup: nm_auth_connect4 never sees its connects.
-    raw = await startClient(al, 'system/raw', 'r');
+    raw = await al.startClient('system/raw', 'r');
   });
   after(() => al?.teardown());
 

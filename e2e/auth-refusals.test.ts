@@ -20,10 +20,9 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
 import { svidFilePaths } from '../auth/src/certs/files.js';
 import type { AuthFailureReason } from '../auth/src/reasons.js';
-import { AUTH_PORT, AuthLab, spiffe, TD, type AuthLabWorkload } from './lab/auth-lab.js';
+import { AUTH_PORT, AuthLab, spiffe, TD, type AuthLabWorkload, type LabClient } from './lab/auth-lab.js';
 import { jsonLines, type Lines } from './lab/json-lines.js';
 import { FOREIGN_TD, IMPOSTOR, type ImpostorCase } from './lab/auth-impostor.js';
-import { CLIENT_JS, SERVER_JS } from './lab/auth-workloads.js';
 import { labUnavailable } from './lab/lab.js';
 
 const skip = labUnavailable() ?? objectsMissing(DEFAULT_OBJECTS_DIR, ['auth_ingress', 'auth_connect4']);
@@ -129,32 +128,17 @@ const CASES: Case[] = [
 
 const INGRESS_COUNTERS = ['auth_ingress_allowed', 'auth_ingress_not_required', 'auth_drop_unknown_identity', 'auth_drop_no_entry', 'auth_drop_expired'] as const;
 
-type Client = Lines & { send(c: Record<string, unknown>): Promise<Record<string, unknown>> };
 
 describe('auth refusals: every bad SVID, policy and transport refused end to end, nothing reaches the receiver', { skip }, () => {
   let al: AuthLab;
   let server: Lines;
-  let client: Client;
+  let client: LabClient;
   let impostor: Lines & { child: ChildProcess };
-  let seq = 0;
 
   before(async () => {
     al = await AuthLab.create({ tag: 'authrefuse', workloads: WORKLOADS, policies: POLICIES });
-    const srv = al.n1.node.spawn(process.execPath, ['-e', SERVER_JS], { cgroup: 'mesh/servers', env: { LISTEN: `${REVIEWS}:8080:echo` } });
-    server = jsonLines(srv);
-    await server.wait((l) => l.event === 'listening' && l.port === 8080);
-    const cl = al.n2.node.spawn(process.execPath, ['-e', CLIENT_JS], { cgroup: 'mesh/clients' });
-    const out = jsonLines(cl);
-    await out.wait((l) => l.event === 'ready');
-    client = {
-      ...out,
-      send: (c) => {
-        const id = String(c.id ?? `c${++seq}`);
-        const seen = out.count((l) => l.id === id);
-        cl.stdin!.write(`${JSON.stringify({ ...c, id })}\n`);
-        return out.wait((l) => l.id === id && out.lines.filter((x) => x.id === id).indexOf(l) >= seen, 60_000);
-      },
-    };
+    server = await al.startServer(`${REVIEWS}:8080:echo`);
+    client = await al.startClient();
     const file = svidFilePaths(join(al.n2.stateDir, 'svids'), L).certFile;
     initiatorSvid.file = file;
     initiatorSvid.serial = new X509Certificate(readFileSync(file)).serialNumber.toLowerCase();

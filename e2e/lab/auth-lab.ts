@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { AuthDatapath } from '../../bpf/sockmap/src/auth-map.js';
 import { BpfMap } from '../../bpf/sockmap/src/maps.js';
 import { COUNTERS, type CounterName } from '../../bpf/sockmap/src/structs.js';
+import { CLIENT_JS, SERVER_JS } from './auth-workloads.js';
 import { jsonLines, type Lines } from './json-lines.js';
 import { Lab, type LabNode } from './lab.js';
 import { NODEMESH } from './mesh.js';
@@ -47,6 +48,9 @@ export interface NodeAgents {
   dp: AuthDatapath;
   counters: BpfMap;
 }
+
+/** The initiating workload (auth-workloads.ts CLIENT_JS): send() writes a command and resolves with its reply. */
+export type LabClient = Lines & { child: ChildProcess; send(c: Record<string, unknown>): Promise<Record<string, unknown>> };
 
 /** The lab, with its configuration directory and CA, and both nodes' agents. */
 export class AuthLab {
@@ -119,6 +123,34 @@ export class AuthLab {
     );
     n.auth = { ...jsonLines(child, child.stderr!), child };
     await n.auth.wait((l) => l.msg === 'auth agent running', 60_000);
+  }
+
+  /** The receiving workload on n1 (auth-workloads.ts SERVER_JS), serving `listen` ("host:port:proto,…"); resolves once every port listens. */
+  async startServer(listen: string, cgroup = 'mesh/servers'): Promise<Lines> {
+    const server = jsonLines(this.n1.node.spawn(process.execPath, ['-e', SERVER_JS], { cgroup, env: { LISTEN: listen } }));
+    for (const spec of listen.split(',')) {
+      const port = Number(spec.split(':')[1]);
+      await server.wait((l) => l.event === 'listening' && l.port === port);
+    }
+    return server;
+  }
+
+  /** The initiating workload on n2, in `cgroup` (under mesh/: the connect hook applies; elsewhere: it does not). A reply is matched by the command's id (`tag` + a counter when absent). */
+  async startClient(cgroup = 'mesh/clients', tag = 'c'): Promise<LabClient> {
+    const child = this.n2.node.spawn(process.execPath, ['-e', CLIENT_JS], { cgroup });
+    const out = jsonLines(child);
+    await out.wait((l) => l.event === 'ready');
+    let seq = 0;
+    return {
+      ...out,
+      child,
+      send: (c) => {
+        const id = String(c.id ?? `${tag}${++seq}`);
+        const seen = out.count((l) => l.id === id);
+        child.stdin!.write(`${JSON.stringify({ ...c, id })}\n`);
+        return out.wait((l) => l.id === id && out.lines.filter((x) => x.id === id).indexOf(l) >= seen, 60_000);
+      },
+    };
   }
 
   /** SIGKILL: no clean-up of its own (the gate stays in nm_auth_gate, with nobody listening). */
