@@ -31,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { summarizeProfile } from './proxy-profile.js';
+import { freePort } from '../tools/free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -117,14 +118,6 @@ async function startNode<T>(script: string, argv: string[], execArgv: string[] =
     child.on('exit', (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before it was ready; its stderr is above`)));
   });
   return { child, info };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 async function waitForPort(port: number, owner: ChildProcess, why: () => string): Promise<void> {

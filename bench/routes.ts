@@ -36,7 +36,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +54,7 @@ import { translateResources } from '../xds-server/src/translate/kubernetes/index
 import { gatewayRouteName } from '../xds-server/src/xds/names.js';
 import { XdsTranslator } from '../xds-server/src/xds/translator.js';
 import { summarizeProfile } from './proxy-profile.js';
+import { freePort } from '../tools/free-port.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -186,16 +186,6 @@ const fmt = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : n.toFi
 const mib = (b: number) => (b / 1048576).toFixed(0);
 const sizeOf = (b: number) => (b >= 1048576 ? `${(b / 1048576).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const counter = (version: string | undefined) => Number(version?.split('-').pop() ?? NaN);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

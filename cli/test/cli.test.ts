@@ -3,11 +3,11 @@
 // same directory serves the valid rest and says what it left out in `status`.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigDir, waitFor } from '../../xds-server/test/helpers.js';
+import { freePort } from '../../tools/free-port.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '../../bin/nodemesh');
 
@@ -32,15 +32,6 @@ spec:
   ports: [{ name: http, port: 80 }, { name: grpc, port: 70000 }]
 `;
 const BROKEN_LINE = /error: .*broken\.yaml#2 v1\/Service shop\/api: spec\.ports\[1\]\.port: .*65535/;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe('nodemesh CLI', () => {
   const dir = new ConfigDir();

@@ -15,6 +15,7 @@ import type { FilterChain } from '../../api/src/generated/envoy/config/listener/
 import type { DownstreamTlsContext } from '../../api/src/generated/envoy/extensions/transport_sockets/tls/v3/DownstreamTlsContext.js';
 import { createTestPki, hasOpenssl, type Pem, type TestPki } from '../src/engine/tls/testing-certs.js';
 import { EngineUnderTest, staticCluster } from './engine-harness.js';
+import { freePort } from '../../tools/free-port.js';
 
 const TCP_PROXY = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 const NETWORK_RBAC = 'envoy.extensions.filters.network.rbac.v3.RBAC';
@@ -28,14 +29,6 @@ async function nameServer(name: string): Promise<{ name: string; port: number; s
   const server = net.createServer((s) => s.end(name));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { name, port: (server.address() as net.AddressInfo).port, server };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** Connects, sends `first` (nothing by default), and returns what arrived before the connection closed. */

@@ -13,21 +13,13 @@ import { ConfigDir, waitFor } from '../../xds-server/test/helpers.js';
 import { bootstrapJson, envoyBootstrap } from '../src/bootstrap.js';
 import { findEnvoy } from '../src/envoy/find.js';
 import { EnvoySupervisor } from '../src/envoy/supervisor.js';
+import { freePort } from '../../tools/free-port.js';
 
 const envoyPath = findEnvoy();
 const skip = envoyPath ? false : 'no `envoy` binary on PATH or in NODEMESH_ENVOY (none can be installed on this machine): the Envoy suite did NOT run';
 if (skip) console.log(`# SKIPPED: Envoy suite — ${skip}`);
 
 const HOST = 'web.default.svc.cluster.local';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@
 // under the supervisor is tested by envoy.test.ts where `envoy` is on PATH.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { waitFor } from '../../xds-server/test/helpers.js';
 import { bootstrapJson, envoyBootstrap } from '../src/bootstrap.js';
 import { findEnvoy } from '../src/envoy/find.js';
 import { EnvoySupervisor, type EnvoySupervisorOptions } from '../src/envoy/supervisor.js';
+import { freePort } from '../../tools/free-port.js';
 
 const FAKE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/fake-envoy.mjs');
 console.log(
@@ -36,15 +37,6 @@ interface FakeEvent {
   baseId: number;
   event: string;
   [k: string]: unknown;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -22,7 +22,8 @@ import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
 import { ConfigDir, waitFor } from './helpers.js';
 import { VipRelay } from './vip-relay.js';
-import { echo, EchoClient, freePort } from './http-echo.js';
+import { freePort } from '../../tools/free-port.js';
+import { echo, EchoClient } from './http-echo.js';
 import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
 reportSkippedVariants(import.meta.url);

@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../src/log.js';
 import { ControlPlane } from '../src/control-plane.js';
 import { ConfigDir, waitFor } from './helpers.js';
-import { echo, EchoClient, freePort } from './http-echo.js';
+import { freePort } from '../../tools/free-port.js';
+import { echo, EchoClient } from './http-echo.js';
 import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
 reportSkippedVariants(import.meta.url);

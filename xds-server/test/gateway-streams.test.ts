@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { ControlPlane } from '../src/control-plane.js';
 import { silentLogger } from '../src/log.js';
 import { ConfigDir, waitFor } from './helpers.js';
-import { freePort } from './http-echo.js';
+import { freePort } from '../../tools/free-port.js';
 import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 import { selfSigned, type TestCert } from './test-certs.js';
 
@@ -58,16 +58,6 @@ async function udpBackend(name: string): Promise<Closable> {
   sock.on('message', (msg, rinfo) => sock.send(`${name}:${msg.toString()}`, rinfo.port, rinfo.address));
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   return { port: sock.address().port, close: () => new Promise((r) => sock.close(() => r())) };
-}
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 /** The first line a connection through the gateway reads, or undefined when the gateway closes it without one. */
@@ -147,7 +137,7 @@ for (const p of NODE_PROXIES) describe(`Gateway API TLS, TCP and UDP listeners o
   before(async () => {
     if (p.skip) return;
     for (const l of ['sni', 'term', 'mixed', 'tcp', 'weighted', 'missing', 'partial', 'cross']) port[l] = await freePort();
-    port.udp = await freeUdpPort();
+    port.udp = await freePort();
     [certA, certB, gwCert] = await Promise.all([selfSigned('a.example.com'), selfSigned('b.example.com'), selfSigned('db.example.com')]);
     const docs: string[] = [];
     const add = async (name: string, b: Promise<Closable>, ns = 'default', protocol = 'TCP') => {

@@ -24,7 +24,7 @@ import { TypeUrl } from '../../api/src/type-urls.js';
 import { ConfigDir, waitFor } from './helpers.js';
 import { selfSigned, type TestCert } from './test-certs.js';
 import { VipRelay } from './vip-relay.js';
-import { freePort } from './http-echo.js';
+import { freePort } from '../../tools/free-port.js';
 import { NODE_PROXIES, reportSkippedVariants, startNodeProxy, type NodeProxy } from './node-proxies.js';
 
 reportSkippedVariants(import.meta.url);

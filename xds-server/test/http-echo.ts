@@ -30,15 +30,6 @@ export async function echo(service: string, host = '127.0.0.1'): Promise<{ port:
   return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 function collect(resolve: (a: Answer) => void) {
   return (res: http.IncomingMessage) => {
     let body = '';

@@ -15,7 +15,7 @@ import { EmbeddedEngine } from '../../node-proxy/src/engine/engine.js';
 import { findEnvoy } from '../../node-proxy/src/envoy/find.js';
 import { EnvoySupervisor } from '../../node-proxy/src/envoy/supervisor.js';
 import { createLogger, silentLogger } from '../src/log.js';
-import { freePort } from './http-echo.js';
+import { freePort } from '../../tools/free-port.js';
 
 export type NodeProxyKind = 'embedded' | 'envoy';
 
