@@ -263,7 +263,7 @@ describe('auth datapath, receive side: nm_auth_ingress on real TCP in the lab', 
     };
     assert.ok(s.links.some((l) => l.program === 'nm_auth_ingress' && l.cgroup === n1.cgroup('mesh') && l.attachType === 'inet_ingress'), JSON.stringify(s.links));
     const entries = Object.fromEntries((s.auth?.maps ?? []).map((m) => [m.name, m.entries]));
-    assert.deepEqual(entries, { nm_auth: 0, nm_ip_identity: 2, nm_identities: 2, nm_nodes: 2, nm_auth_required: 0, nm_auth_gate: 1, nm_auth_conn: 0 });
+    assert.deepEqual(entries, { nm_auth: 0, nm_ip_identity: 2, nm_identities: 2, nm_nodes: 2, nm_auth_required: 0, nm_auth_gate: 1, nm_auth_tunnel: 1, nm_auth_conn: 0 });
     assert.ok(s.counters.auth_drop_no_entry! >= 2 && s.counters.auth_ingress_allowed! >= 3 && s.counters.auth_ingress_not_required! >= 1, JSON.stringify(s.counters));
     assert.equal(s.counters.auth_drop_unknown_identity, 0);
     const text = runNodemesh(['bpf', 'status', '--pin-root', lab.pinRoot]);

@@ -124,6 +124,7 @@ describe('nodemesh lab up | status | exec | down', { skip }, () => {
   it('an auth-required direct flow: the first connection is held by the gate and forwarded after the handshake, the next goes direct; auth status shows the entry', () => {
     // Read in this process (the test is root): one CLI start less than `lab status`.
     const before = steeringStatus(join('/sys/fs/bpf', prefix, 'node-b')).counters;
+    const receiverBefore = steeringStatus(join('/sys/fs/bpf', prefix, 'node-a')).counters;
     // As checkout-v2 (bound to its address: its identity), two connections one after the other, each echoed.
     const script = `const net = require('net'); const open = (tag) => new Promise((resolve) => { const t = Date.now(); const s = net.connect({ host: '10.244.1.11', port: 7946, localAddress: '10.244.2.12' }); let got = ''; s.on('data', (d) => { got += d; if (got.endsWith(tag + '\\n')) { s.destroy(); resolve({ got, ms: Date.now() - t }); } }); s.on('error', (e) => resolve({ error: e.code })); s.write(tag + '\\n'); }); (async () => console.log(JSON.stringify([await open('first'), await open('second')])))();`;
     const [first, second] = JSON.parse(inNode('node-b', script)) as { got?: string; ms?: number; error?: string }[];
@@ -159,6 +160,12 @@ describe('nodemesh lab up | status | exec | down', { skip }, () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^entries \(1\):\n +LOCAL +REMOTE +REMOTE NODE +ROLE .*\n +spiffe:\/\/cluster\.local\/ns\/shop\/sa\/checkout +spiffe:\/\/cluster\.local\/ns\/shop\/sa\/checkout +node-b +responder /m);
     assert.match(r.stdout, /^ +required spiffe:\/\/cluster\.local\/ns\/shop\/sa\/checkout at 10\.244\.1\.11 TCP\/7946 from spiffe:\/\/cluster\.local\/ns\/shop\/sa\/checkout$/m);
+    // The receiver believed node-b's address because the packets came out of WireGuard: the tunnel check is on, and dropped nothing.
+    assert.match(r.stdout, /^tunnel check: on: auth-required packets from other nodes are delivered only out of \S+ \(ifindex \d+\)$/m);
+    const receiverAfter = steeringStatus(join('/sys/fs/bpf', prefix, 'node-a')).counters;
+    const dr = (k: 'auth_ingress_allowed' | 'auth_drop_outside_tunnel') => Number(receiverAfter[k] ?? 0n) - Number(receiverBefore[k] ?? 0n);
+    assert.ok(dr('auth_ingress_allowed') > 0);
+    assert.equal(dr('auth_drop_outside_tunnel'), 0);
   });
 
   it('a workload reaches a service VIP through its node proxy (counters and access log)', () => {

@@ -18,6 +18,10 @@
 //   connection with its 4-tuple (AuthManager.authenticateConnection), and the
 //   responder admits such a request only when the tuple's addresses are the
 //   two identities' workloads on the nodes the model places them;
+// - with --tunnel-interface (encryption on), keeps nm_auth_tunnel naming that
+//   interface (tunnel.ts): auth-required packets from another node's workload
+//   are delivered only when they came out of the tunnel, where their source
+//   address cannot be forged;
 // - serves /status (what `nodemesh auth status` prints) and /metrics.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
@@ -42,6 +46,7 @@ import { TrustStore } from './certs/trust.js';
 import type { NodeAddress } from './handshake/client.js';
 import { AuthServer, type ResponderOutcome } from './handshake/server.js';
 import { AuthGateServer, type GateStats } from './gate.js';
+import { TunnelWatch, type TunnelState } from './tunnel.js';
 import { AuthManager, type AuthDecision } from './manager.js';
 import { originalDst } from '../../node-proxy/src/engine/listener/original-dst.js';
 import { AuthMetrics } from './metrics.js';
@@ -90,6 +95,15 @@ export interface AuthAgentOptions {
    * bpfPinRoot its address is written into nm_auth_gate.
    */
   gate?: { host: string; port: number };
+  /**
+   * The node's encryption tunnel interface (WireGuard). With bpfPinRoot,
+   * auth-required packets from other nodes' workloads are then delivered
+   * only when they came out of it. Without it the check is off (written so
+   * at start: this agent owns the setting).
+   */
+  tunnelInterface?: string;
+  /** How often the tunnel interface is looked up again (default 1 s). */
+  tunnelPollIntervalMs?: number;
   /** FileProvider tuning (tests poll fast). */
   pollIntervalMs?: number;
   providerMode?: 'watch' | 'poll';
@@ -110,6 +124,8 @@ export interface AuthAgentStatus {
   handshakes: { responderOk: number; responderFailed: number };
   /** The auth gate: where it listens and what it did with the connections it held; undefined without --gate. */
   gate?: { listen: string; bpf: boolean } & GateStats;
+  /** What nm_auth_tunnel says (BPF auth map only). */
+  tunnel?: TunnelState & { interface?: string };
   /** Auth requirements whose destination runs on this node. */
   requirements: AuthRequirementIR[];
   configErrors: string[];
@@ -136,12 +152,14 @@ export class AuthAgent {
   #stopped = false;
   #stopCaWatch: (() => void) | undefined;
   #gate: AuthGateServer | undefined;
+  #tunnel: TunnelWatch | undefined;
   #gateListen = '';
   #adminBound = '';
   #unsubscribe: (() => void) | undefined;
 
   constructor(o: AuthAgentOptions) {
     this.#o = o;
+    if (o.tunnelInterface !== undefined && o.bpfPinRoot === undefined) throw new Error('a tunnel interface needs the BPF auth map (--bpf-pin-root): nm_auth_ingress makes the tunnel check');
     this.#authMap = o.bpfPinRoot !== undefined ? BpfAuthMap.open(o.bpfPinRoot) : new InMemoryAuthMap();
   }
 
@@ -199,6 +217,11 @@ export class AuthAgent {
     this.#manager.start();
     if (o.caDir) this.#stopCaWatch = watchCaDirectory({ dir: o.caDir, trustDomain: o.trustDomain, logger: o.logger, intervalMs: o.caPollIntervalMs ?? 2000, onChange: (a) => this.#rotateCa(a) });
     if (o.gate) await this.#startGate(o.gate);
+    if (this.#authMap instanceof BpfAuthMap) {
+      const datapath = this.#authMap.datapath;
+      this.#tunnel = new TunnelWatch({ interfaceName: o.tunnelInterface, write: (t) => datapath.setTunnel(t), logger: o.logger, ...(o.tunnelPollIntervalMs ? { intervalMs: o.tunnelPollIntervalMs } : {}) });
+      this.#tunnel.start();
+    }
     this.#adminBound = await this.#startAdmin(o.adminAddress);
     o.logger.info('auth agent running', { node: o.nodeName, listen: this.#listen, gate: this.#gateListen || undefined, admin: this.#adminBound, identities: this.#provider.identities().length });
   }
@@ -249,6 +272,7 @@ export class AuthAgent {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#stopCaWatch?.();
+    this.#tunnel?.stop();
     // First: no new connection is steered to a gate that is going away; the
     // connect hook refuses them (fail closed) until a gate runs again.
     if (this.#gate && this.#authMap instanceof BpfAuthMap) this.#authMap.datapath.setGate({ address: '0.0.0.0', port: 0 });
@@ -328,6 +352,7 @@ export class AuthAgent {
       failures: { initiator: s.failures, responder: Object.fromEntries(this.#responderFailures) },
       handshakes: { responderOk: this.#server.stats.ok, responderFailed: this.#server.stats.failed },
       ...(this.#gate ? { gate: { listen: this.#gateListen, bpf: this.#authMap instanceof BpfAuthMap, ...this.#gate.stats } } : {}),
+      ...(this.#tunnel?.state ? { tunnel: this.#tunnel.state } : {}),
       requirements: this.#requirements.filter((r) => r.destination.node === this.#o.nodeName),
       configErrors: this.#configErrors,
     };

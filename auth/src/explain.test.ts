@@ -119,6 +119,23 @@ describe('nodemesh auth explain: what the kernel decides, and why', { skip }, ()
     assert.equal(explain(9090).receive, 'not-required');
   });
 
+  it('the tunnel check: a flow from another node is delivered only out of the tunnel; with the interface missing, dropped', () => {
+    setEntry('responder', bootTimeNs() + 60_000_000_000n);
+    try {
+      dp.setTunnel({ required: true, ifindex: 12 });
+      const e = explain(8080);
+      assert.equal(e.receive, 'delivered');
+      assert.equal(e.tunnelIfindex, 12);
+      assert.match(formatExplanation(e), /delivered only out of the tunnel \(ifindex 12\)/);
+      dp.setTunnel({ required: true, ifindex: 0 });
+      assert.equal(explain(8080).receive, 'dropped-no-tunnel');
+      assert.equal(explain(9090).tunnelIfindex, undefined, 'a port that requires nothing is not judged');
+    } finally {
+      dp.setTunnel({ required: false, ifindex: 0 });
+    }
+    assert.equal(explain(8080).tunnelIfindex, undefined);
+  });
+
   it('a per-connection port: held even with a valid pair entry; its connection entries are listed by 4-tuple', () => {
     setEntry('initiator', bootTimeNs() + 60_000_000_000n);
     setEntry('responder', bootTimeNs() + 60_000_000_000n);

@@ -8,7 +8,8 @@
 // the gate (gate.ts).
 //
 // Per-connection ports: each live connection's entry (nm_auth_conn) is
-// listed with its 4-tuple.
+// listed with its 4-tuple. A flow between two nodes with the tunnel check on
+// (nm_auth_tunnel) is delivered only out of the tunnel interface.
 //
 // The decision mirrors include/auth_connect_decision.h (initiating side) and
 // auth_ingress.bpf.c (receiving side); auth/src/explain.test.ts checks it
@@ -38,7 +39,9 @@ export interface FlowExplanation {
   /** What nm_auth_connect4 does with a new connection, on the source's node. */
   connect: 'not-required' | 'straight' | 'held-by-gate' | 'refused-no-gate';
   /** What nm_auth_ingress does with its packets, on the destination's node. */
-  receive: 'not-required' | 'delivered' | 'dropped-unknown-source' | 'dropped-no-entry' | 'dropped-expired' | 'per-connection';
+  receive: 'not-required' | 'delivered' | 'dropped-unknown-source' | 'dropped-no-tunnel' | 'dropped-no-entry' | 'dropped-expired' | 'per-connection';
+  /** An auth-required flow between two nodes with the tunnel check on: the only interface its packets are delivered from (0: none at the moment). */
+  tunnelIfindex?: number;
 }
 
 export interface EntryView {
@@ -94,9 +97,14 @@ export function explainFlow(dp: AuthDatapath, fromAddress: string, to: { address
   let connect: FlowExplanation['connect'] = 'not-required';
   // A per-connection port never takes the pair fast path, whatever nm_auth holds.
   if (required) connect = scope === 'pair' && initiatorEntry?.valid ? 'straight' : dp.gate().port ? 'held-by-gate' : 'refused-no-gate';
+  // As nm_auth_ingress: the tunnel is checked after the source's identity, before any entry.
+  const tunnel = dp.tunnel();
+  const tunnelIfindex = required && src && dst && src.nodeId !== dst.nodeId && tunnel.required ? tunnel.ifindex : undefined;
   let receive: FlowExplanation['receive'] = 'not-required';
-  if (scope === 'connection') receive = !src ? 'dropped-unknown-source' : 'per-connection';
-  else if (required) receive = !src ? 'dropped-unknown-source' : !receiverEntry ? 'dropped-no-entry' : receiverEntry.valid ? 'delivered' : 'dropped-expired';
+  if (required && !src) receive = 'dropped-unknown-source';
+  else if (tunnelIfindex === 0) receive = 'dropped-no-tunnel';
+  else if (scope === 'connection') receive = 'per-connection';
+  else if (required) receive = !receiverEntry ? 'dropped-no-entry' : receiverEntry.valid ? 'delivered' : 'dropped-expired';
   return {
     from: describe(fromAddress),
     to: { ...describe(to.address), port: to.port },
@@ -107,6 +115,7 @@ export function explainFlow(dp: AuthDatapath, fromAddress: string, to: { address
     ...(connectionEntries ? { connectionEntries } : {}),
     connect,
     receive,
+    ...(tunnelIfindex !== undefined ? { tunnelIfindex } : {}),
   };
 }
 
@@ -120,6 +129,7 @@ const RECEIVE_TEXT: Record<FlowExplanation['receive'], string> = {
   'not-required': 'not required: delivered',
   delivered: "this node's entry is valid: delivered",
   'dropped-unknown-source': 'the source address has no identity: dropped',
+  'dropped-no-tunnel': 'the tunnel check is on and the tunnel interface is missing: a packet from another node is dropped',
   'dropped-no-entry': 'no entry for the pair on this node: dropped',
   'dropped-expired': 'the entry expired: dropped',
   'per-connection': 'per-connection scope: each connection is delivered only with its own entry (below), never with a pair entry',
@@ -146,6 +156,7 @@ export function formatExplanation(e: FlowExplanation): string {
       : []),
     `  if this node is the source's:      ${CONNECT_TEXT[e.connect]}`,
     `  if this node is the destination's: ${RECEIVE_TEXT[e.receive]}`,
+    ...(e.tunnelIfindex ? [`  path:         from another node, delivered only out of the tunnel (ifindex ${e.tunnelIfindex}); the same packets on any other interface are dropped`] : []),
     '',
   ].join('\n');
 }

@@ -17,6 +17,7 @@ export interface AuthAgentFlags {
   svidTtlS?: string;
   bpfPinRoot?: string;
   gate?: string;
+  tunnelInterface?: string;
   logLevel: LogLevel;
 }
 
@@ -49,6 +50,7 @@ export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
     ...(flags.svidTtlS ? { svidTtlMs: Number(flags.svidTtlS) * 1000 } : {}),
     ...(flags.bpfPinRoot ? { bpfPinRoot: flags.bpfPinRoot } : {}),
     ...(gate ? { gate } : {}),
+    ...(flags.tunnelInterface ? { tunnelInterface: flags.tunnelInterface } : {}),
     logger,
   });
   await agent.start();

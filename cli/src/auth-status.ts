@@ -34,6 +34,13 @@ export function formatAuthStatus(s: AuthAgentStatus): string {
   out.push(`responder handshakes: ${s.handshakes.responderOk} ok, ${s.handshakes.responderFailed} refused`);
   if (s.gate) out.push(`auth gate ${s.gate.listen}${s.gate.bpf ? '' : ' (not steered: no --bpf-pin-root)'}: ${s.gate.held} held, ${s.gate.forwarded} forwarded, refused: ${reasons(s.gate.refused)}`);
   else out.push('auth gate: off (no --gate): nothing holds auth-required connections on this node');
+  if (s.tunnel?.required) {
+    out.push(
+      s.tunnel.ifindex
+        ? `tunnel check: on: auth-required packets from other nodes are delivered only out of ${s.tunnel.interface ?? '?'} (ifindex ${s.tunnel.ifindex})`
+        : `tunnel check: on, but ${s.tunnel.interface ?? 'the tunnel interface'} is missing: auth-required packets from other nodes are dropped`,
+    );
+  } else if (s.tunnel) out.push('tunnel check: off (no --tunnel-interface): a source address from another node is believed on any interface');
   out.push(`auth requirements for workloads on this node (${s.requirements.length}):`);
   for (const r of s.requirements) {
     const ports = r.ports.length === 0 ? 'every port' : r.ports.map((p) => `${p.protocol}/${p.port === 0 ? '*' : p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}`).join(',');

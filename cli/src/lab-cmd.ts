@@ -38,6 +38,9 @@
 // gate on 127.0.0.1:15007, admin 127.0.0.1:9878, all in the node), in
 // cgroup system/auth under the node's: the node's hooks see it, the mesh
 // cgroup's (nm_auth_connect4) do not, so its own connections are never held.
+// With encryption it runs with --tunnel-interface <the node's WireGuard
+// interface>: auth-required packets from the other nodes are delivered only
+// when they came out of the tunnel.
 // It enters the namespace with nsenter, not `ip netns exec`, which would
 // remount /sys and hide the pins it writes its entries into. Both agents
 // sign SVIDs with one CA that up generates in <state-dir>/<name>/ca (a
@@ -713,7 +716,9 @@ export async function runLabUp(flags: LabFlags & { config: string; encryption?: 
       // After the BPF agent: the auth agent writes its entries and its gate into the maps that agent pinned.
       const authLog = join(dir, name, 'auth-agent.log');
       const authCg = 'system/auth';
-      const authArgs = ['auth', 'agent', '--node', name, '--config', state.servedConfig!, '--state-dir', join(dir, name, 'auth'), '--ca-dir', caDir, '--trust-domain', TRUST_DOMAIN, '--admin', LAB_AUTH_ADMIN, '--bpf-pin-root', n.pinRoot, '--gate', LAB_AUTH_GATE];
+      // With encryption, auth-required packets from the other nodes count only out of the WireGuard interface.
+      const tunnel = stateOf(name).encryption?.ifname;
+      const authArgs = ['auth', 'agent', '--node', name, '--config', state.servedConfig!, '--state-dir', join(dir, name, 'auth'), '--ca-dir', caDir, '--trust-domain', TRUST_DOMAIN, '--admin', LAB_AUTH_ADMIN, '--bpf-pin-root', n.pinRoot, '--gate', LAB_AUTH_GATE, ...(tunnel ? ['--tunnel-interface', tunnel] : [])];
       const auth = node.spawn(NODEMESH, authArgs, { cgroup: authCg, hostSys: true, logFile: authLog });
       const up = track('auth-agent', name, 'auth', auth.pid, node.cgroup(authCg), authLog);
       await waitFor(`auth agent on ${name}`, () => logHas(authLog, /"msg":"auth agent running"/), { pid: up.pid, log: authLog });

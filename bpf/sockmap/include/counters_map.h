@@ -44,6 +44,7 @@ enum nm_counter {
 	NM_C_AUTH_DROP_NO_CONN_ENTRY,     /* per-connection port, no nm_auth_conn entry of these identities for the 4-tuple: dropped (a pair entry never counts) */
 	NM_C_AUTH_DROP_CONN_EXPIRED,      /* per-connection port, the 4-tuple's entry expired: dropped */
 	NM_C_AUTH_DROP_CONN_REUSED,       /* a new SYN on a 4-tuple whose entry is bound to an earlier connection: dropped */
+	NM_C_AUTH_DROP_OUTSIDE_TUNNEL,    /* auth required, sender on another node, packet did not come out of nm_auth_tunnel's interface: dropped */
 	NM_C_MAX = 64, /* map size: room to append reasons */
 };
 

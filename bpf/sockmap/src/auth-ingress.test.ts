@@ -45,10 +45,18 @@ function packet(o: { src: string; dst: string; sport: number; dport: number; pro
   return b;
 }
 
-function run(progFd: number, data: Buffer): number {
+/** The leading fields of struct __sk_buff up to ingress_ifindex (offset 36), the only one set: the kernel takes it as the skb's skb_iif. */
+function skbContext(ingressIfindex: number): Buffer {
+  const ctx = Buffer.alloc(40);
+  ctx.writeUInt32LE(ingressIfindex, 36);
+  return ctx;
+}
+
+function run(progFd: number, data: Buffer, ingressIfindex?: number): number {
+  const ctx = ingressIfindex === undefined ? null : skbContext(ingressIfindex);
   const opts: TestRunOpts = {
     sz: 80, data_in: data, data_out: null, data_size_in: data.length, data_size_out: 0,
-    ctx_in: null, ctx_out: null, ctx_size_in: 0, ctx_size_out: 0,
+    ctx_in: ctx, ctx_out: null, ctx_size_in: ctx?.length ?? 0, ctx_size_out: 0,
     retval: 0, repeat: 0, duration: 0, flags: 0, cpu: 0, batch_size: 0,
   };
   check('BPF_PROG_TEST_RUN nm_auth_ingress', libbpf().prog_test_run_opts(progFd, opts));
@@ -99,9 +107,9 @@ describe('nm_auth_ingress decision in the kernel (BPF_PROG_TEST_RUN)', { skip },
     return sum;
   };
   /** Runs the packet; returns the verdict and the single counter that moved. */
-  const decide = (p: Buffer): { verdict: 'pass' | 'drop'; counted: string[] } => {
+  const decide = (p: Buffer, ingressIfindex?: number): { verdict: 'pass' | 'drop'; counted: string[] } => {
     const before = COUNTERS.map(count);
-    const r = run(prog, p);
+    const r = run(prog, p, ingressIfindex);
     const counted = COUNTERS.filter((n, i) => count(n) !== before[i]);
     return { verdict: r === 1 ? 'pass' : 'drop', counted };
   };
@@ -238,6 +246,58 @@ describe('nm_auth_ingress decision in the kernel (BPF_PROG_TEST_RUN)', { skip },
       assert.equal(dp.portMode(S_ID, 8080), 'required');
       assert.equal(dp.portMode(S_ID, 8443), 'per-connection');
       assert.equal(dp.portMode(S_ID, 9090), undefined);
+    });
+  });
+
+  describe('a sender on another node counts only out of the tunnel (nm_auth_tunnel)', () => {
+    const TUNNEL = 41;
+    const UNDERLAY = 7;
+    const LOCAL_CLIENT = '10.231.0.3';
+    before(() => {
+      dp.syncRequirements([
+        { spiffeId: S_ID, port: 8080 },
+        { spiffeId: S_ID, port: 8443, mode: 'per-connection' },
+      ]);
+      setEntry(bootTimeNs() + 60_000_000_000n);
+      dp.setIpIdentity(LOCAL_CLIENT, { identityId: dp.identityId(C_ID), nodeId: dp.nodeId('node-a') });
+      dp.setAuth(
+        { localId: dp.identityId(S_ID), remoteId: dp.identityId(C_ID), remoteNode: dp.nodeId('node-a'), authType: AUTH_TYPE_SPIFFE_MTLS },
+        { expiresBootNs: bootTimeNs() + 60_000_000_000n, expiresMs: Date.now() + 60_000, authenticatedMs: Date.now(), role: 'responder', localSerial: '01', remoteSerial: '03' },
+      );
+    });
+    after(() => {
+      dp.syncRequirements([{ spiffeId: S_ID, port: 8080 }]);
+      dp.setTunnel({ required: false, ifindex: 0 });
+      dp.deleteIpIdentity(LOCAL_CLIENT);
+      dp.deleteAuth({ localId: dp.identityId(S_ID), remoteId: dp.identityId(C_ID), remoteNode: dp.nodeId('node-a'), authType: AUTH_TYPE_SPIFFE_MTLS });
+      dp.deleteAuth(key());
+    });
+
+    it('not required (no encryption configured): the entry alone decides, whatever the interface', () => {
+      assert.deepEqual(dp.tunnel(), { required: false, ifindex: 0 });
+      assert.deepEqual(decide(syn(CLIENT, 8080), UNDERLAY), { verdict: 'pass', counted: ['auth_ingress_allowed'] });
+    });
+
+    it('required: out of the tunnel delivered; the same packet on another interface dropped (auth_drop_outside_tunnel), before any entry is consulted', () => {
+      dp.setTunnel({ required: true, ifindex: TUNNEL });
+      assert.deepEqual(decide(syn(CLIENT, 8080), TUNNEL), { verdict: 'pass', counted: ['auth_ingress_allowed'] });
+      assert.deepEqual(decide(packet({ src: CLIENT, dst: SERVER, sport: 40000, dport: 8080, flags: 0x18 }), TUNNEL), { verdict: 'pass', counted: ['auth_ingress_allowed'] });
+      assert.deepEqual(decide(syn(CLIENT, 8080), UNDERLAY), { verdict: 'drop', counted: ['auth_drop_outside_tunnel'] });
+      assert.deepEqual(decide(packet({ src: CLIENT, dst: SERVER, sport: 40000, dport: 8080, flags: 0x18 }), UNDERLAY), { verdict: 'drop', counted: ['auth_drop_outside_tunnel'] });
+      // Per-connection ports too.
+      assert.deepEqual(decide(packet({ src: CLIENT, dst: SERVER, sport: 40001, dport: 8443 }), UNDERLAY), { verdict: 'drop', counted: ['auth_drop_outside_tunnel'] });
+    });
+
+    it('required with no tunnel interface at the moment (ifindex 0): every such packet dropped, fail closed', () => {
+      dp.setTunnel({ required: true, ifindex: 0 });
+      assert.deepEqual(decide(syn(CLIENT, 8080), TUNNEL), { verdict: 'drop', counted: ['auth_drop_outside_tunnel'] });
+      assert.deepEqual(decide(syn(CLIENT, 8080), 0), { verdict: 'drop', counted: ['auth_drop_outside_tunnel'] });
+    });
+
+    it('a sender on this node never crosses the tunnel: its entry decides; ports that require nothing are not judged', () => {
+      dp.setTunnel({ required: true, ifindex: TUNNEL });
+      assert.deepEqual(decide(syn(LOCAL_CLIENT, 8080), 1), { verdict: 'pass', counted: ['auth_ingress_allowed'] });
+      assert.deepEqual(decide(syn(CLIENT, 9090), UNDERLAY), { verdict: 'pass', counted: ['auth_ingress_not_required'] });
     });
   });
 

@@ -35,6 +35,7 @@ import {
   AUTH_CONN_INFO,
   AUTH_CONN_KEY,
   AUTH_GATE,
+  AUTH_TUNNEL,
   AUTH_INFO,
   AUTH_KEY,
   AUTH_MODE_PER_CONNECTION,
@@ -47,6 +48,7 @@ import {
   NAME,
   type AuthConnInfo,
   type AuthGate,
+  type AuthTunnel,
   type AuthInfo,
   type AuthPortMode,
   type ConnTuple,
@@ -55,7 +57,7 @@ import {
   type IpIdentity,
 } from './auth-structs.js';
 
-export const AUTH_MAPS = ['nm_auth', 'nm_ip_identity', 'nm_identities', 'nm_nodes', 'nm_auth_required', 'nm_auth_gate', 'nm_auth_conn'] as const;
+export const AUTH_MAPS = ['nm_auth', 'nm_ip_identity', 'nm_identities', 'nm_nodes', 'nm_auth_required', 'nm_auth_gate', 'nm_auth_tunnel', 'nm_auth_conn'] as const;
 export type AuthMapName = (typeof AUTH_MAPS)[number];
 /** The objects whose maps these are: the receive side (src/auth_ingress.bpf.c) and the initiating side (src/auth_connect4.bpf.c). */
 export const AUTH_OBJECTS = ['auth_ingress', 'auth_connect4'] as const;
@@ -344,6 +346,16 @@ export class AuthDatapath {
   }
   setGate(g: AuthGate): void {
     this.map('nm_auth_gate').update(ZERO_KEY, AUTH_GATE.encode(g));
+  }
+
+  // --- nm_auth_tunnel ---
+
+  /** Whether auth-required packets from other nodes must come out of the tunnel interface, and which one. */
+  tunnel(): AuthTunnel {
+    return AUTH_TUNNEL.decode(this.map('nm_auth_tunnel').lookup(ZERO_KEY)!);
+  }
+  setTunnel(t: AuthTunnel): void {
+    this.map('nm_auth_tunnel').update(ZERO_KEY, AUTH_TUNNEL.encode(t));
   }
 
   // --- nm_auth_required ---

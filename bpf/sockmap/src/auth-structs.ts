@@ -208,6 +208,29 @@ export const AUTH_GATE: Codec<AuthGate> = {
   },
 };
 
+export interface AuthTunnel {
+  /** Whether auth-required packets from other nodes must come out of the tunnel. */
+  required: boolean;
+  /** The tunnel interface (in the receiving node's namespace); 0 = none at the moment: with `required`, every such packet is dropped. */
+  ifindex: number;
+}
+
+export const AUTH_TUNNEL: Codec<AuthTunnel> = {
+  cName: 'nm_auth_tunnel',
+  header: 'auth_tunnel_map.h',
+  size: 8,
+  fields: { ifindex: { offset: 0, size: 4 }, required: { offset: 4, size: 1 }, pad: { offset: 5, size: 3 } },
+  encode(v) {
+    const b = Buffer.alloc(8);
+    b.writeUInt32LE(v.ifindex, 0);
+    b[4] = v.required ? 1 : 0;
+    return b;
+  },
+  decode(b) {
+    return { ifindex: b.readUInt32LE(0), required: b[4] !== 0 };
+  },
+};
+
 /** A TCP connection as its receiver sees it: the initiator's address and port, the receiving workload's. */
 export interface ConnTuple {
   saddr: string;
@@ -287,4 +310,4 @@ export const AUTH_CONN_INFO: Codec<AuthConnInfo> = {
   },
 };
 
-export const AUTH_CODECS: Codec<never>[] = [AUTH_KEY, AUTH_INFO, IP_IDENTITY, AUTH_REQUIRED_KEY, AUTH_REQUIRED_VALUE, NAME, AUTH_GATE, AUTH_CONN_KEY, AUTH_CONN_INFO] as unknown as Codec<never>[];
+export const AUTH_CODECS: Codec<never>[] = [AUTH_KEY, AUTH_INFO, IP_IDENTITY, AUTH_REQUIRED_KEY, AUTH_REQUIRED_VALUE, NAME, AUTH_GATE, AUTH_TUNNEL, AUTH_CONN_KEY, AUTH_CONN_INFO] as unknown as Codec<never>[];

@@ -15,7 +15,11 @@
  * these two identities (the sender's node included); a pair entry in nm_auth
  * never lets such a packet through. The entry binds to the sequence number
  * of the first SYN (auth_conn_map.h), so a later connection on the same
- * tuple is not covered by an earlier one's entry. */
+ * tuple is not covered by an earlier one's entry.
+ *
+ * A sender on another node is believed only through the node's tunnel
+ * (nm_auth_tunnel, when required): ingress_ifindex is the interface the
+ * packet entered the host on (skb_iif), which the hook sees at delivery. */
 #include "common.h"
 #include "counters_map.h"
 #include "auth_map.h"
@@ -24,6 +28,7 @@
 #include "auth_conn_map.h"
 #include "auth_identities_map.h"
 #include "auth_nodes_map.h"
+#include "auth_tunnel_map.h"
 
 #define NM_SK_PASS 1
 #define NM_SK_DROP 0
@@ -60,9 +65,11 @@ static __always_inline enum nm_counter nm_auth_decide_conn(__u32 saddr, __u32 da
 	return NM_C_AUTH_INGRESS_CONN_ALLOWED;
 }
 
-/* The whole decision, in one place. */
-static __noinline enum nm_counter nm_auth_decide(__u32 saddr, __u32 daddr, __u16 sport, __u16 dport, __u64 syn)
+/* The whole decision, in one place. ports: sport << 16 | dport, host order
+ * (a BPF function takes at most five arguments). */
+static __noinline enum nm_counter nm_auth_decide(__u32 saddr, __u32 daddr, __u32 ports, __u64 syn, __u32 ingress_ifindex)
 {
+	__u16 sport = ports >> 16, dport = ports & 0xffff;
 	struct nm_ip_identity *local, *remote;
 	struct nm_auth_key key = {};
 	struct nm_auth_info *info;
@@ -77,6 +84,10 @@ static __noinline enum nm_counter nm_auth_decide(__u32 saddr, __u32 daddr, __u16
 	remote = bpf_map_lookup_elem(&nm_ip_identity, &saddr);
 	if (!remote)
 		return NM_C_AUTH_DROP_UNKNOWN_IDENTITY;
+	/* Before any entry: an entry vouches for an address only as far as the
+	 * path the packet took can. */
+	if (remote->node_id != local->node_id && !nm_auth_via_tunnel(ingress_ifindex))
+		return NM_C_AUTH_DROP_OUTSIDE_TUNNEL;
 	if (mode == NM_AUTH_MODE_PER_CONNECTION)
 		return nm_auth_decide_conn(saddr, daddr, sport, dport, syn, local, remote);
 	key.local_id = local->identity_id;
@@ -120,7 +131,7 @@ int nm_auth_ingress(struct __sk_buff *skb)
 	}
 	if (!bpf_skb_load_bytes(skb, ip.ihl * 4 + 4, &th, sizeof(th)))
 		syn = (th.flags & 0x12) == 0x02 /* SYN, not SYN-ACK */ ? (NM_AUTH_CONN_BOUND | bpf_ntohl(th.seq)) : 0;
-	c = nm_auth_decide(ip.saddr, ip.daddr, bpf_ntohs(ports[0]), bpf_ntohs(ports[1]), syn);
+	c = nm_auth_decide(ip.saddr, ip.daddr, (__u32)bpf_ntohs(ports[0]) << 16 | bpf_ntohs(ports[1]), syn, skb->ingress_ifindex);
 	nm_count(c);
 	return c == NM_C_AUTH_INGRESS_ALLOWED || c == NM_C_AUTH_INGRESS_CONN_ALLOWED || c == NM_C_AUTH_INGRESS_NOT_REQUIRED ? NM_SK_PASS : NM_SK_DROP;
 }

@@ -225,6 +225,7 @@ export const COUNTERS = [
   'auth_drop_no_conn_entry',
   'auth_drop_conn_expired',
   'auth_drop_conn_reused',
+  'auth_drop_outside_tunnel',
 ] as const;
 export type CounterName = (typeof COUNTERS)[number];
 export type Counters = Record<CounterName, bigint>;
