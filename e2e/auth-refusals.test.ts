@@ -136,7 +136,8 @@ describe('auth refusals: every bad SVID, policy and transport refused end to end
   let impostor: Lines & { child: ChildProcess };
 
   before(async () => {
-    al = await AuthLab.create({ tag: 'authrefuse', workloads: WORKLOADS, policies: POLICIES });
+    // Every case must meet its own handshake: no back-off after a refusal (tested at the end).
+    al = await AuthLab.create({ tag: 'authrefuse', workloads: WORKLOADS, policies: POLICIES, authArgs: ['--refusal-backoff', '0,0'] });
     server = await al.startServer(`${REVIEWS}:8080:echo`);
     client = await al.startClient();
     const file = svidFilePaths(join(al.n2.stateDir, 'svids'), L).certFile;
@@ -243,6 +244,35 @@ describe('auth refusals: every bad SVID, policy and transport refused end to end
     assert.deepEqual({ held: s.gate.held, forwarded: s.gate.forwarded }, { held: CASES.length, forwarded: 0 });
     assert.deepEqual(s.entries.filter((e) => e.localIdentity === L && e.remoteIdentity === R), []);
     assert.ok(Object.keys(want).length >= 15, `${Object.keys(want).length} distinct reasons`);
+  });
+
+  it('with the back-off on (as by default), the next connection of a refused pair is reset without a handshake, and the flow log says until when', async () => {
+    await al.stopAuth(al.n2);
+    // The default schedule with a first step long enough for a loaded machine.
+    await al.startAuth(al.n2, ['--refusal-backoff', '60,60']);
+    const c = CASES.find((x) => typeof x.responder === 'object')!;
+    const name = `${c.name} (back-off)`;
+    await configure({ name, ...c.impostor });
+    const refused = async (id: string) => {
+      const nLines = al.n2.auth!.lines.length;
+      const r = await client.send({ op: 'open', id, host: REVIEWS, port: 8080, local: FRONTEND, send: 'must not arrive', expect: 'must not arrive', timeoutMs: 15_000 });
+      assert.deepEqual([r.result, r.code], ['error', 'ECONNRESET']);
+      return al.n2.auth!.wait((l) => l.msg === 'auth flow' && al.n2.auth!.lines.indexOf(l) >= nLines);
+    };
+    const first = await refused('backoff-1');
+    assert.deepEqual([first.reason, first.source], [c.reason, undefined]);
+    await impostor.wait((l) => l.case === name && l.event === 'outcome');
+    const second = await refused('backoff-2');
+    assert.equal(second.reason, c.reason, 'the same reason, remembered');
+    assert.equal(second.source, 'backoff');
+    assert.ok(Date.parse(String(second.retryAt)) > Date.parse(String(second.time)), String(second.retryAt));
+    assert.equal(ofCase(name, 'outcome').length, 1, 'no second handshake reached the responder');
+    const s = al.authStatus(al.n2) as { backoff: { key: string; reason: string }[] };
+    assert.deepEqual(s.backoff.map((b) => b.reason), [c.reason]);
+    // The positive control below needs a fresh start: no back-off left. The restarted agent issued n2 a new SVID.
+    await al.stopAuth(al.n2);
+    await al.startAuth(al.n2);
+    initiatorSvid.serial = new X509Certificate(readFileSync(initiatorSvid.file)).serialNumber.toLowerCase();
   });
 
   it('positive control: the same impostor with a good SVID, recording in n1\'s datapath — forwarded and echoed, accepted only after the entry', async () => {

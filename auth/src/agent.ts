@@ -102,6 +102,9 @@ export interface AuthAgentOptions {
    * at start: this agent owns the setting).
    */
   tunnelInterface?: string;
+  /** Back-off of a refused pair (its flows refused without a handshake meanwhile): first (default 1 s), doubling up to the maximum (default 30 s; 0 disables). */
+  refusalBackoffInitialMs?: number;
+  refusalBackoffMaxMs?: number;
   /** How often the tunnel interface is looked up again (default 1 s). */
   tunnelPollIntervalMs?: number;
   /** FileProvider tuning (tests poll fast). */
@@ -120,6 +123,8 @@ export interface AuthAgentStatus {
   /** Unexpired per-connection entries this node holds (as the responder: one per authenticated connection to its workloads). */
   connections: number;
   pending: string[];
+  /** Pairs refused earlier whose flows are refused without a handshake until `retryIn` has passed. */
+  backoff: { key: string; reason: AuthFailureReason; retryIn: string }[];
   failures: { initiator: Partial<Record<AuthFailureReason, number>>; responder: Partial<Record<AuthFailureReason, number>> };
   handshakes: { responderOk: number; responderFailed: number };
   /** The auth gate: where it listens and what it did with the connections it held; undefined without --gate. */
@@ -197,7 +202,12 @@ export class AuthAgent {
     this.#server.onOutcome = (out: ResponderOutcome) => {
       if (!out.ok && out.reason) this.#responderFailures.set(out.reason, (this.#responderFailures.get(out.reason) ?? 0) + 1);
     };
-    this.#manager = new AuthManager({ ...common, resolveNode: (n) => this.#resolveNode(n) });
+    this.#manager = new AuthManager({
+      ...common,
+      resolveNode: (n) => this.#resolveNode(n),
+      ...(o.refusalBackoffInitialMs !== undefined ? { refusalBackoffInitialMs: o.refusalBackoffInitialMs } : {}),
+      ...(o.refusalBackoffMaxMs !== undefined ? { refusalBackoffMaxMs: o.refusalBackoffMaxMs } : {}),
+    });
 
     this.#files = new FileProvider({
       dir: o.configDir,
@@ -349,6 +359,7 @@ export class AuthAgent {
       entries: s.entries.map((e) => ({ ...e, expiresIn: `${Math.max(0, Math.round((e.expiresAt - now) / 1000))}s` })),
       connections,
       pending: s.pending,
+      backoff: this.#manager.backoffs().map((b) => ({ key: b.key, reason: b.reason, retryIn: `${Math.max(0, Math.ceil((b.until - now) / 1000))}s` })),
       failures: { initiator: s.failures, responder: Object.fromEntries(this.#responderFailures) },
       handshakes: { responderOk: this.#server.stats.ok, responderFailed: this.#server.stats.failed },
       ...(this.#gate ? { gate: { listen: this.#gateListen, bpf: this.#authMap instanceof BpfAuthMap, ...this.#gate.stats } } : {}),
@@ -391,6 +402,8 @@ export class AuthAgent {
       if (r.status === 'rejected') o.logger.error('auth agent: issuing an SVID failed', { identity: added[i], error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
     });
     this.#generation++;
+    // The new configuration may allow what was refused.
+    this.#manager?.resetBackoff();
     o.logger.info('auth agent: configuration applied', { generation: this.#generation, identities: want.size, added: added.length, removed: [...have].filter((id) => !want.has(id)).length, requirements: auth.authPolicies.length });
   }
 

@@ -200,7 +200,10 @@ export class AuthGateServer {
       } catch (err) {
         return refuse('protocol_error', err instanceof Error ? err.message : String(err));
       }
-      if (!decision.allowed) return refuse(decision.reason, decision.detail, { by: decision.by, ...(tuple ? { connection: connectionTupleString(tuple) } : {}) });
+      if (!decision.allowed) {
+        const backoff = decision.retryAt !== undefined ? { source: 'backoff', retryAt: new Date(decision.retryAt).toISOString() } : {};
+        return refuse(decision.reason, decision.detail, { by: decision.by, ...backoff, ...(tuple ? { connection: connectionTupleString(tuple) } : {}) });
+      }
       if (s.destroyed) {
         // The workload gave up while the pair authenticated: still one line for the connection.
         this.#holding.dec();

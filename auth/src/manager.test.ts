@@ -11,7 +11,7 @@ import { X509Authority, type Svid } from './certs/authority.js';
 import { EmbeddedCertificateProvider } from './certs/embedded.js';
 import { TrustStore } from './certs/trust.js';
 import { AuthServer } from './handshake/server.js';
-import { AuthManager } from './manager.js';
+import { AuthManager, type AuthManagerOptions } from './manager.js';
 import { AuthMetrics } from './metrics.js';
 import { workloadSpiffeId } from './spiffe/id.js';
 import { captureLogger, HOUR, metricValue } from './testing/fixtures.js';
@@ -29,7 +29,7 @@ interface Node {
   port: number;
 }
 
-async function makeNodes(logger: Logger = silent): Promise<{ a: Node; b: Node; trust: TrustStore; close: () => Promise<void> }> {
+async function makeNodes(logger: Logger = silent, managerOptions: Partial<AuthManagerOptions> = {}): Promise<{ a: Node; b: Node; trust: TrustStore; close: () => Promise<void> }> {
   const authority = await X509Authority.createEmbedded({ trustDomain: TD });
   const trust = new TrustStore(TD);
   trust.setBundle(TD, authority.bundlePem);
@@ -46,6 +46,7 @@ async function makeNodes(logger: Logger = silent): Promise<{ a: Node; b: Node; t
     const manager = new AuthManager({
       nodeName: name, provider, trust, authMap: map, logger: log, metrics,
       resolveNode: (n) => (ports.has(n) ? { host: '127.0.0.1', port: ports.get(n)! } : undefined),
+      ...managerOptions,
     });
     manager.start();
     return { name, provider, server, map, manager, registry, port };
@@ -200,6 +201,82 @@ describe('auth manager', () => {
     const d = await nodes.a.manager.authenticate({ ...flow(5), remoteNode: 'node-z' });
     assert.ok(!d.allowed);
     assert.equal(d.reason, 'unknown_node');
+  });
+});
+
+describe('auth manager: a refused pair backs off', () => {
+  const clock = { t: Date.now() };
+  let nodes: Awaited<ReturnType<typeof makeNodes>>;
+  const L = workloadSpiffeId(TD, 'shop', 'loop');
+  const R = workloadSpiffeId(TD, 'shop', 'absent');
+  const f = { localIdentity: L, remoteIdentity: R, remoteNode: 'node-b' };
+  before(async () => {
+    nodes = await makeNodes(silent, { now: () => clock.t, refusalBackoffMaxMs: 4000 });
+    await nodes.a.provider.addIdentity(L);
+  });
+  after(() => nodes.close());
+  const handshakes = () => nodes.b.server.stats.ok + nodes.b.server.stats.failed;
+
+  test('refusals are answered from memory until the back-off ends, 1 s doubling to the maximum; a success ends it', async () => {
+    const { a, b } = nodes;
+    const h0 = handshakes();
+    const first = await a.manager.authenticate(f);
+    assert.ok(!first.allowed && first.reason === 'no_svid' && first.retryAt === undefined, 'the first refusal comes from a handshake');
+    assert.equal(handshakes(), h0 + 1);
+    for (let i = 0; i < 5; i++) {
+      const d = await a.manager.authenticate(f);
+      assert.ok(!d.allowed);
+      assert.deepEqual([d.reason, d.by, d.retryAt], ['no_svid', 'peer', clock.t + 1000]);
+      assert.match(d.detail, /refused earlier; no new handshake before /);
+    }
+    assert.equal(handshakes(), h0 + 1, 'no handshake while backing off');
+    assert.equal(await metricValue(a.registry, 'nodemesh_auth_requests_total', { outcome: 'backoff' }), 5);
+    assert.deepEqual(a.manager.backoffs().map((x) => [x.reason, x.until - clock.t]), [['no_svid', 1000]]);
+
+    for (const expected of [2000, 4000, 4000]) {
+      clock.t += 1000 + 4000;
+      const d = await a.manager.authenticate(f);
+      assert.ok(!d.allowed && d.retryAt === undefined, 'after the back-off: a handshake again');
+      assert.deepEqual(a.manager.backoffs().map((x) => x.until - clock.t), [expected], 'doubled, up to the maximum');
+    }
+    assert.equal(handshakes(), h0 + 4);
+
+    // The peer gains the identity: this node cannot know, and keeps backing off until the time is up.
+    await b.provider.addIdentity(R);
+    assert.ok((await a.manager.authenticate(f)).allowed === false);
+    clock.t += 4001;
+    const ok = await a.manager.authenticate(f);
+    assert.ok(ok.allowed && ok.source === 'handshake');
+    assert.deepEqual(a.manager.backoffs(), [], 'a success ends the back-off');
+  });
+
+  test('a configuration change (resetBackoff) or a change of this node\'s identities ends every back-off at once', async () => {
+    const { a, b } = nodes;
+    const R2 = workloadSpiffeId(TD, 'shop', 'later');
+    const g = { ...f, remoteIdentity: R2 };
+    assert.ok(!(await a.manager.authenticate(g)).allowed);
+    assert.equal(a.manager.backoffs().length, 1);
+    a.manager.resetBackoff();
+    assert.deepEqual(a.manager.backoffs(), []);
+    const h = handshakes();
+    assert.ok(!(await a.manager.authenticate(g)).allowed);
+    assert.equal(handshakes(), h + 1, 'tried again at once');
+    await a.provider.addIdentity(workloadSpiffeId(TD, 'shop', 'newcomer'));
+    assert.deepEqual(a.manager.backoffs(), [], 'a new local identity ended it');
+    await b.provider.addIdentity(R2);
+    assert.ok((await a.manager.authenticate(g)).allowed);
+  });
+
+  test('refusalBackoffMaxMs 0: every flow tries a handshake', async () => {
+    const off = await makeNodes(silent, { refusalBackoffMaxMs: 0 });
+    try {
+      await off.a.provider.addIdentity(L);
+      for (let i = 0; i < 3; i++) assert.ok(!(await off.a.manager.authenticate(f)).allowed);
+      assert.equal(off.b.server.stats.failed, 3);
+      assert.deepEqual(off.a.manager.backoffs(), []);
+    } finally {
+      await off.close();
+    }
   });
 });
 

@@ -9,6 +9,13 @@
 // re-authentication (rotation) waits for a handshake in flight for its key
 // and then starts a new one, which later callers join.
 //
+// A refused pair backs off: its next flows are refused from memory, without a
+// handshake, until the back-off ends (1 s, doubling per refusal up to a
+// maximum, 30 s by default). Without it a workload that reconnects in a loop
+// to a peer it may not reach makes both nodes pay a handshake per attempt.
+// Any change that could turn the answer (a success, the identities this node
+// holds, the trust bundles, the configuration) ends every back-off.
+//
 // The per-connection mode (authenticateConnection) shares none of that: each
 // connection runs its own handshake naming its 4-tuple, nothing is cached or
 // joined, and rotation or revocation has nothing to redo (a connection entry
@@ -31,7 +38,10 @@ export interface FlowKey {
 
 export type AuthDecision =
   | { allowed: true; entry: AuthEntry; source: 'cache' | 'handshake' }
-  | { allowed: false; reason: AuthFailureReason; by: 'local' | 'peer'; detail: string };
+  /** retryAt: refused from the back-off (no handshake), which ends then (ms). */
+  | { allowed: false; reason: AuthFailureReason; by: 'local' | 'peer'; detail: string; retryAt?: number };
+
+type Refusal = Extract<AuthDecision, { allowed: false }>;
 
 export interface AuthManagerOptions {
   nodeName: string;
@@ -46,6 +56,9 @@ export interface AuthManagerOptions {
   handshakeTimeoutMs?: number;
   /** How often expired entries are removed; default 60 s, 0 disables. */
   gcIntervalMs?: number;
+  /** Back-off of a refused pair: first initialMs (default 1 s, at most the maximum), doubling up to maxMs (default 30 s); maxMs 0 disables. */
+  refusalBackoffInitialMs?: number;
+  refusalBackoffMaxMs?: number;
 }
 
 /** Re-authentication failures that say nothing about the peer's identity: keep the old, still valid entry. */
@@ -57,6 +70,7 @@ export class AuthManager {
   readonly #inflight = new Map<string, { promise: Promise<AuthDecision> }>();
   readonly #background = new Set<Promise<unknown>>();
   readonly #failures = new Map<AuthFailureReason, number>();
+  readonly #backoff = new Map<string, { refusal: Refusal; until: number; delayMs: number }>();
   #unsubscribe: (() => void)[] = [];
   #gc: NodeJS.Timeout | undefined;
 
@@ -69,8 +83,18 @@ export class AuthManager {
   }
 
   start(): void {
-    this.#unsubscribe.push(this.#o.provider.subscribe((e) => this.#track(this.#onProvider(e))));
-    this.#unsubscribe.push(this.#o.trust.subscribe((e) => this.#track(this.#onTrust(e))));
+    this.#unsubscribe.push(
+      this.#o.provider.subscribe((e) => {
+        this.resetBackoff();
+        this.#track(this.#onProvider(e));
+      }),
+    );
+    this.#unsubscribe.push(
+      this.#o.trust.subscribe((e) => {
+        this.resetBackoff();
+        this.#track(this.#onTrust(e));
+      }),
+    );
     const every = this.#o.gcIntervalMs ?? 60_000;
     if (every > 0) {
       this.#gc = setInterval(() => this.#track(this.gc()), every);
@@ -151,14 +175,41 @@ export class AuthManager {
     return { allowed: false, reason: r.reason, by: r.by, detail: r.detail };
   }
 
+  /** Ends every back-off: the configuration changed, so a refused pair may be allowed now. */
+  resetBackoff(): void {
+    this.#backoff.clear();
+  }
+
+  /** Pairs refused from memory at the moment, and until when. */
+  backoffs(): { key: string; reason: AuthFailureReason; until: number }[] {
+    const now = this.#now();
+    return [...this.#backoff].filter(([, b]) => b.until > now).map(([key, b]) => ({ key, reason: b.refusal.reason, until: b.until }));
+  }
+
+  #refused(k: string, r: Refusal): void {
+    const max = this.#o.refusalBackoffMaxMs ?? 30_000;
+    if (max <= 0) return;
+    const prev = this.#backoff.get(k);
+    const delayMs = prev ? Math.min(prev.delayMs * 2, max) : Math.min(this.#o.refusalBackoffInitialMs ?? 1000, max);
+    this.#backoff.set(k, { refusal: r, until: this.#now() + delayMs, delayMs });
+  }
+
   async #run(key: AuthKey, force: boolean): Promise<AuthDecision> {
     const o = this.#o;
+    const k = authKeyString(key);
     if (!force) {
       const entry = await o.authMap.get(key, this.#now());
       if (entry) {
         o.metrics?.requests.inc({ outcome: 'cached' });
         o.logger.debug('flow auth', { role: 'initiator', decision: 'authenticated', source: 'cache', ...flowFields(key), expiresAt: new Date(entry.expiresAt).toISOString() });
         return { allowed: true, entry, source: 'cache' };
+      }
+      const b = this.#backoff.get(k);
+      if (b && b.until > this.#now()) {
+        o.metrics?.requests.inc({ outcome: 'backoff' });
+        const detail = `${b.refusal.detail} (refused earlier; no new handshake before ${new Date(b.until).toISOString()})`;
+        o.logger.debug('flow auth', { role: 'initiator', decision: 'refused', source: 'backoff', ...flowFields(key), reason: b.refusal.reason, retryAt: new Date(b.until).toISOString() });
+        return { ...b.refusal, detail, retryAt: b.until };
       }
     }
     o.metrics?.requests.inc({ outcome: 'started' });
@@ -188,11 +239,15 @@ export class AuthManager {
         durationMs: round(r.durationMs),
         forced: force || undefined,
       });
+      this.#backoff.delete(k);
       return { allowed: true, entry: r.entry, source: 'handshake' };
     }
     this.#failures.set(r.reason, (this.#failures.get(r.reason) ?? 0) + 1);
     o.logger.warn('flow auth', { role: 'initiator', decision: 'refused', ...flowFields(key), reason: r.reason, by: r.by, detail: r.detail, durationMs: round(r.durationMs) });
-    return { allowed: false, reason: r.reason, by: r.by, detail: r.detail };
+    const refusal: Refusal = { allowed: false, reason: r.reason, by: r.by, detail: r.detail };
+    // A forced re-authentication that fails may leave a valid entry in place (transient reasons): not a refusal of new flows.
+    if (!force) this.#refused(k, refusal);
+    return refusal;
   }
 
   /** Re-authenticates every entry whose local identity is `id` (after its SVID rotated). */

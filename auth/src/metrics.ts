@@ -28,7 +28,7 @@ export class AuthMetrics {
     });
     this.requests = new client.Counter({
       name: 'nodemesh_auth_requests_total',
-      help: 'authenticate() calls: answered from the auth map (cached), joined a handshake in flight (joined), or started one (started)',
+      help: 'authenticate() calls: answered from the auth map (cached), joined a handshake in flight (joined), started one (started), or refused from the back-off of an earlier refusal (backoff)',
       labelNames: ['outcome'] as const,
       registers,
     });

@@ -18,6 +18,7 @@ export interface AuthAgentFlags {
   bpfPinRoot?: string;
   gate?: string;
   tunnelInterface?: string;
+  refusalBackoff?: string;
   logLevel: LogLevel;
 }
 
@@ -36,6 +37,8 @@ export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
     gate = { host: flags.gate.slice(0, i) || '127.0.0.1', port: Number(flags.gate.slice(i + 1)) };
     if (!Number.isInteger(gate.port) || gate.port < 1 || gate.port > 65535) throw new Error(`--gate ${flags.gate}: expected IPv4:port`);
   }
+  const backoff = flags.refusalBackoff === undefined ? undefined : flags.refusalBackoff.split(',').map(Number);
+  if (backoff && !(backoff.length === 2 && backoff.every((x) => Number.isFinite(x) && x >= 0))) throw new Error(`--refusal-backoff ${flags.refusalBackoff}: expected FIRST,MAX in seconds (0,0: off)`);
   const agent = new AuthAgent({
     nodeName: flags.node,
     configDir: flags.config,
@@ -51,6 +54,7 @@ export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
     ...(flags.bpfPinRoot ? { bpfPinRoot: flags.bpfPinRoot } : {}),
     ...(gate ? { gate } : {}),
     ...(flags.tunnelInterface ? { tunnelInterface: flags.tunnelInterface } : {}),
+    ...(backoff ? { refusalBackoffInitialMs: backoff[0]! * 1000, refusalBackoffMaxMs: backoff[1]! * 1000 } : {}),
     logger,
   });
   await agent.start();

@@ -30,6 +30,10 @@ export function formatAuthStatus(s: AuthAgentStatus): string {
   if (s.connections > 0) out.push(`per-connection entries: ${s.connections}`);
   out.push(`pending handshakes (${s.pending.length}):`);
   for (const p of s.pending) out.push(`  ${p}`);
+  if (s.backoff.length > 0) {
+    out.push(`backing off after a refusal (${s.backoff.length}): new flows refused without a handshake until then`);
+    for (const b of s.backoff) out.push(`  ${b.key}  ${b.reason}, retry in ${b.retryIn}`);
+  }
   out.push(`failures by reason: initiator: ${reasons(s.failures.initiator)}; responder: ${reasons(s.failures.responder)}`);
   out.push(`responder handshakes: ${s.handshakes.responderOk} ok, ${s.handshakes.responderFailed} refused`);
   if (s.gate) out.push(`auth gate ${s.gate.listen}${s.gate.bpf ? '' : ' (not steered: no --bpf-pin-root)'}: ${s.gate.held} held, ${s.gate.forwarded} forwarded, refused: ${reasons(s.gate.refused)}`);

@@ -37,6 +37,8 @@ export interface AuthLabOptions {
   workloads: AuthLabWorkload[];
   /** Extra YAML documents (policies). */
   policies: string;
+  /** Extra flags of both auth agents (also the default of startAuth). */
+  authArgs?: string[];
 }
 
 export interface NodeAgents {
@@ -61,8 +63,9 @@ export class AuthLab {
   readonly n1: NodeAgents;
   readonly n2: NodeAgents;
   readonly link: { a: string; b: string };
+  readonly authArgs: string[];
 
-  private constructor(lab: Lab, root: string, link: { a: string; b: string }, n1: NodeAgents, n2: NodeAgents) {
+  private constructor(lab: Lab, root: string, link: { a: string; b: string }, n1: NodeAgents, n2: NodeAgents, authArgs: string[]) {
     this.lab = lab;
     this.root = root;
     this.configDir = join(root, 'config');
@@ -70,6 +73,7 @@ export class AuthLab {
     this.link = link;
     this.n1 = n1;
     this.n2 = n2;
+    this.authArgs = authArgs;
   }
 
   static async create(o: AuthLabOptions): Promise<AuthLab> {
@@ -104,7 +108,7 @@ export class AuthLab {
         const dp = AuthDatapath.open(pinRoot);
         return { node, pinRoot, stateDir: join(root, `state-${node.name}`), bpf, dp, counters: BpfMap.openPinned(join(pinRoot, 'maps', 'nm_counters')) };
       };
-      const lab2 = new AuthLab(lab, root, link, await agents(n1), await agents(n2));
+      const lab2 = new AuthLab(lab, root, link, await agents(n1), await agents(n2), o.authArgs ?? []);
       await Promise.all([lab2.startAuth(lab2.n1), lab2.startAuth(lab2.n2)]);
       return lab2;
     } catch (e) {
@@ -115,7 +119,7 @@ export class AuthLab {
   }
 
   /** Starts (or restarts) the node's auth agent in its namespace, in cgroup system/auth (under the node's: the getsockopt and sockops hooks apply; not under mesh: its own connects are never held). */
-  async startAuth(n: NodeAgents, extra: string[] = []): Promise<void> {
+  async startAuth(n: NodeAgents, extra: string[] = this.authArgs): Promise<void> {
     const child = n.node.spawn(
       NODEMESH,
       ['auth', 'agent', '--node', n.node.name, '--config', this.configDir, '--state-dir', n.stateDir, '--ca-dir', this.caDir, '--trust-domain', TD, '--admin', ADMIN, '--bpf-pin-root', n.pinRoot, '--gate', `${GATE.host}:${GATE.port}`, ...extra],
