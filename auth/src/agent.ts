@@ -18,6 +18,8 @@
 //   connection with its 4-tuple (AuthManager.authenticateConnection), and the
 //   responder admits such a request only when the tuple's addresses are the
 //   two identities' workloads on the nodes the model places them;
+// - with --preauthenticate, authenticates in advance the pairs the policy
+//   names (preauth.ts), so their first connection goes straight;
 // - with --tunnel-interface (encryption on), keeps nm_auth_tunnel naming that
 //   interface (tunnel.ts): auth-required packets from another node's workload
 //   are delivered only when they came out of the tunnel, where their source
@@ -47,6 +49,7 @@ import type { NodeAddress } from './handshake/client.js';
 import { AuthServer, type ResponderOutcome } from './handshake/server.js';
 import { AuthGateServer, type GateStats } from './gate.js';
 import { TunnelWatch, type TunnelState } from './tunnel.js';
+import { Preauthenticator, preauthPairs, type PreauthStatus } from './preauth.js';
 import { AuthManager, type AuthDecision } from './manager.js';
 import { originalDst } from '../../node-proxy/src/engine/listener/original-dst.js';
 import { AuthMetrics } from './metrics.js';
@@ -105,6 +108,12 @@ export interface AuthAgentOptions {
   /** Back-off of a refused pair (its flows refused without a handshake meanwhile): first (default 1 s), doubling up to the maximum (default 30 s; 0 disables). */
   refusalBackoffInitialMs?: number;
   refusalBackoffMaxMs?: number;
+  /**
+   * Authenticate in advance every pair the policy names (a local identity
+   * that a required pair-scope entry allows to reach a destination), at most
+   * `max` (default 1024), again every `intervalMs` (default 30 s).
+   */
+  preauthenticate?: { max?: number; intervalMs?: number };
   /** How often the tunnel interface is looked up again (default 1 s). */
   tunnelPollIntervalMs?: number;
   /** FileProvider tuning (tests poll fast). */
@@ -129,6 +138,8 @@ export interface AuthAgentStatus {
   handshakes: { responderOk: number; responderFailed: number };
   /** The auth gate: where it listens and what it did with the connections it held; undefined without --gate. */
   gate?: { listen: string; bpf: boolean } & GateStats;
+  /** Pre-authentication (--preauthenticate): the pairs and the last pass's outcome. */
+  preauth?: PreauthStatus;
   /** What nm_auth_tunnel says (BPF auth map only). */
   tunnel?: TunnelState & { interface?: string };
   /** Auth requirements whose destination runs on this node. */
@@ -158,6 +169,7 @@ export class AuthAgent {
   #stopCaWatch: (() => void) | undefined;
   #gate: AuthGateServer | undefined;
   #tunnel: TunnelWatch | undefined;
+  #preauth: Preauthenticator | undefined;
   #gateListen = '';
   #adminBound = '';
   #unsubscribe: (() => void) | undefined;
@@ -232,6 +244,15 @@ export class AuthAgent {
       this.#tunnel = new TunnelWatch({ interfaceName: o.tunnelInterface, write: (t) => datapath.setTunnel(t), logger: o.logger, ...(o.tunnelPollIntervalMs ? { intervalMs: o.tunnelPollIntervalMs } : {}) });
       this.#tunnel.start();
     }
+    if (o.preauthenticate) {
+      this.#preauth = new Preauthenticator({
+        authenticate: (flow) => this.#manager.authenticate(flow),
+        logger: o.logger,
+        ...(o.preauthenticate.intervalMs !== undefined ? { intervalMs: o.preauthenticate.intervalMs } : {}),
+      });
+      this.#preauth.start();
+      void this.#preauth.update(this.#preauthSet());
+    }
     this.#adminBound = await this.#startAdmin(o.adminAddress);
     o.logger.info('auth agent running', { node: o.nodeName, listen: this.#listen, gate: this.#gateListen || undefined, admin: this.#adminBound, identities: this.#provider.identities().length });
   }
@@ -283,6 +304,7 @@ export class AuthAgent {
     this.#stopped = true;
     this.#stopCaWatch?.();
     this.#tunnel?.stop();
+    await this.#preauth?.stop();
     // First: no new connection is steered to a gate that is going away; the
     // connect hook refuses them (fail closed) until a gate runs again.
     if (this.#gate && this.#authMap instanceof BpfAuthMap) this.#authMap.datapath.setGate({ address: '0.0.0.0', port: 0 });
@@ -364,9 +386,14 @@ export class AuthAgent {
       handshakes: { responderOk: this.#server.stats.ok, responderFailed: this.#server.stats.failed },
       ...(this.#gate ? { gate: { listen: this.#gateListen, bpf: this.#authMap instanceof BpfAuthMap, ...this.#gate.stats } } : {}),
       ...(this.#tunnel?.state ? { tunnel: this.#tunnel.state } : {}),
+      ...(this.#preauth ? { preauth: this.#preauth.status() } : {}),
       requirements: this.#requirements.filter((r) => r.destination.node === this.#o.nodeName),
       configErrors: this.#configErrors,
     };
+  }
+
+  #preauthSet(): ReturnType<typeof preauthPairs> {
+    return preauthPairs(this.#requirements, new Set(this.#provider.identities()), this.#o.preauthenticate?.max ?? 1024);
   }
 
   #resolveNode(node: string): NodeAddress | undefined {
@@ -404,6 +431,7 @@ export class AuthAgent {
     this.#generation++;
     // The new configuration may allow what was refused.
     this.#manager?.resetBackoff();
+    void this.#preauth?.update(this.#preauthSet());
     o.logger.info('auth agent: configuration applied', { generation: this.#generation, identities: want.size, added: added.length, removed: [...have].filter((id) => !want.has(id)).length, requirements: auth.authPolicies.length });
   }
 

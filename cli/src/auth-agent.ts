@@ -19,6 +19,8 @@ export interface AuthAgentFlags {
   gate?: string;
   tunnelInterface?: string;
   refusalBackoff?: string;
+  preauthenticate?: boolean;
+  preauthenticateMax?: string;
   logLevel: LogLevel;
 }
 
@@ -39,6 +41,8 @@ export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
   }
   const backoff = flags.refusalBackoff === undefined ? undefined : flags.refusalBackoff.split(',').map(Number);
   if (backoff && !(backoff.length === 2 && backoff.every((x) => Number.isFinite(x) && x >= 0))) throw new Error(`--refusal-backoff ${flags.refusalBackoff}: expected FIRST,MAX in seconds (0,0: off)`);
+  const preauthMax = Number(flags.preauthenticateMax ?? 1024);
+  if (!Number.isInteger(preauthMax) || preauthMax < 0) throw new Error(`--preauthenticate-max ${flags.preauthenticateMax}: expected a whole number, 0 or more`);
   const agent = new AuthAgent({
     nodeName: flags.node,
     configDir: flags.config,
@@ -54,6 +58,7 @@ export async function runAuthAgent(flags: AuthAgentFlags): Promise<void> {
     ...(flags.bpfPinRoot ? { bpfPinRoot: flags.bpfPinRoot } : {}),
     ...(gate ? { gate } : {}),
     ...(flags.tunnelInterface ? { tunnelInterface: flags.tunnelInterface } : {}),
+    ...(flags.preauthenticate ? { preauthenticate: { max: preauthMax } } : {}),
     ...(backoff ? { refusalBackoffInitialMs: backoff[0]! * 1000, refusalBackoffMaxMs: backoff[1]! * 1000 } : {}),
     logger,
   });

@@ -34,6 +34,10 @@ export function formatAuthStatus(s: AuthAgentStatus): string {
     out.push(`backing off after a refusal (${s.backoff.length}): new flows refused without a handshake until then`);
     for (const b of s.backoff) out.push(`  ${b.key}  ${b.reason}, retry in ${b.retryIn}`);
   }
+  if (s.preauth) {
+    const p = s.preauth;
+    out.push(`preauthentication: ${p.pairs} pairs named by policy${p.dropped ? ` (${p.dropped} more over the cap: they authenticate on their first connection)` : ''}; last pass ${p.lastPassAt ?? 'not yet'}: ${p.authenticated} authenticated, ${p.refused} refused`);
+  }
   out.push(`failures by reason: initiator: ${reasons(s.failures.initiator)}; responder: ${reasons(s.failures.responder)}`);
   out.push(`responder handshakes: ${s.handshakes.responderOk} ok, ${s.handshakes.responderFailed} refused`);
   if (s.gate) out.push(`auth gate ${s.gate.listen}${s.gate.bpf ? '' : ' (not steered: no --bpf-pin-root)'}: ${s.gate.held} held, ${s.gate.forwarded} forwarded, refused: ${reasons(s.gate.refused)}`);

@@ -186,6 +186,8 @@ auth
   .option('--svid-ttl-s <s>', 'SVID lifetime in seconds (default 3600)')
   .option('--bpf-pin-root <dir>', "write auth entries into the BPF auth map pinned there (the bpf agent's --pin-root, run with --auth-datapath); default: an in-memory map")
   .option('--gate <ipv4:port>', 'run the auth gate there: auth-required connections without an entry are held there while the agent authenticates (needs --bpf-pin-root to be steered)')
+  .option('--preauthenticate', 'authenticate in advance the identity pairs the policy names (a local source allowed to reach an auth-required destination), so their first connection goes straight; again every 30 s')
+  .option('--preauthenticate-max <n>', 'at most this many pairs in advance (the rest authenticate on their first connection)', '1024')
   .option('--refusal-backoff <first,max>', 'after a refusal, the identity pair\'s flows are refused without a handshake for FIRST seconds, doubling per refusal up to MAX (0,0: every flow tries a handshake)', '1,30')
   .option('--tunnel-interface <ifname>', "the node's WireGuard interface: auth-required packets from other nodes' workloads are delivered only when they came out of it (needs --bpf-pin-root; while it is missing they are dropped)")
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
