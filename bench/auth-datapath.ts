@@ -17,21 +17,12 @@
 // Needs root and the built objects; otherwise the rows
 // are skipped with the reason (printed, never invented).
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
-import { AuthLab } from '../e2e/lab/auth-lab.js';
+import { AuthLab, authPolicy } from '../e2e/lab/auth-lab.js';
 import { labUnavailable } from '../e2e/lab/lab.js';
 
 const SERVER = '10.244.1.10';
 const CLIENT = '10.244.2.10';
-const POLICY = `apiVersion: nodemesh.io/v1alpha1
-kind: MeshPolicy
-metadata: { name: bench-auth, namespace: shop }
-spec:
-  endpointSelector: { matchLabels: { app: server } }
-  ingress:
-    - fromEndpoints: [{ matchLabels: { app: client } }]
-      toPorts: [{ ports: [{ port: "8080", protocol: TCP }] }]
-      authentication: { mode: required }
-`;
+const POLICY = authPolicy({ name: 'bench-auth', app: 'server', from: 'client', port: 8080 });
 
 export interface DatapathSamples {
   first: number[];

@@ -26,7 +26,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
-import { AuthLab, spiffe, type AuthLabWorkload, type LabClient } from './lab/auth-lab.js';
+import { AuthLab, authPolicy, spiffe, type AuthLabWorkload, type LabClient } from './lab/auth-lab.js';
 import type { Lines } from './lab/json-lines.js';
 import { respCommand } from './lab/auth-workloads.js';
 import { labUnavailable } from './lab/lab.js';
@@ -46,16 +46,7 @@ const WORKLOADS: AuthLabWorkload[] = [
   { name: 'frontend-1', sa: 'frontend', address: FRONTEND, node: 'n2', app: 'frontend' },
   ...LOADERS.map((address, i) => ({ name: `loader-${i}`, sa: `loader-${i}`, address, node: 'n2' as const, app: 'frontend' })),
 ];
-const POLICIES = `apiVersion: nodemesh.io/v1alpha1
-kind: MeshPolicy
-metadata: { name: reviews-auth, namespace: shop }
-spec:
-  endpointSelector: { matchLabels: { app: reviews } }
-  ingress:
-    - fromEndpoints: [{ matchLabels: { app: frontend } }]
-      toPorts: [{ ports: [{ port: "8080", protocol: TCP }] }]
-      authentication: { mode: required }
----
+const POLICIES = `${authPolicy({ name: 'reviews-auth', app: 'reviews', from: 'frontend', port: 8080 })}---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:

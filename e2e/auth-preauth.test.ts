@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
 import { waitFor } from '../auth/src/testing/fixtures.js';
-import { AuthLab, spiffe, type LabClient } from './lab/auth-lab.js';
+import { AuthLab, authPolicy, spiffe, type LabClient } from './lab/auth-lab.js';
 import type { Lines } from './lab/json-lines.js';
 import { labUnavailable } from './lab/lab.js';
 
@@ -22,16 +22,7 @@ const REVIEWS = '10.244.1.10';
 const LEDGER = '10.244.1.11';
 const CACHE = '10.244.1.12';
 const FRONTEND = '10.244.2.10';
-const policy = (name: string, app: string, port: number, scope?: 'connection') => `apiVersion: nodemesh.io/v1alpha1
-kind: MeshPolicy
-metadata: { name: ${name}, namespace: shop }
-spec:
-  endpointSelector: { matchLabels: { app: ${app} } }
-  ingress:
-    - fromEndpoints: [{ matchLabels: { app: frontend } }]
-      toPorts: [{ ports: [{ port: "${port}", protocol: TCP }] }]
-      authentication: { mode: required${scope ? `, scope: ${scope}` : ''} }
-`;
+const policy = (name: string, app: string, port: number, scope?: 'connection') => authPolicy({ name, app, from: 'frontend', port, ...(scope ? { scope } : {}) });
 
 interface Status {
   entries: { localIdentity: string; remoteIdentity: string; remoteNode: string; role: string }[];

@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
 import { svidFilePaths } from '../auth/src/certs/files.js';
 import type { AuthFailureReason } from '../auth/src/reasons.js';
-import { AUTH_PORT, AuthLab, spiffe, TD, type AuthLabWorkload, type LabClient } from './lab/auth-lab.js';
+import { AUTH_PORT, AuthLab, authPolicy, spiffe, TD, type AuthLabWorkload, type LabClient } from './lab/auth-lab.js';
 import { jsonLines, type Lines } from './lab/json-lines.js';
 import { FOREIGN_TD, IMPOSTOR, type ImpostorCase } from './lab/auth-impostor.js';
 import { labUnavailable } from './lab/lab.js';
@@ -39,16 +39,7 @@ const WORKLOADS: AuthLabWorkload[] = [
   { name: 'reviews-1', sa: 'reviews', address: REVIEWS, node: 'n1', app: 'reviews' },
   { name: 'frontend-1', sa: 'frontend', address: FRONTEND, node: 'n2', app: 'frontend' },
 ];
-const POLICIES = `apiVersion: nodemesh.io/v1alpha1
-kind: MeshPolicy
-metadata: { name: reviews-auth, namespace: shop }
-spec:
-  endpointSelector: { matchLabels: { app: reviews } }
-  ingress:
-    - fromEndpoints: [{ matchLabels: { app: frontend } }]
-      toPorts: [{ ports: [{ port: "8080", protocol: TCP }] }]
-      authentication: { mode: required }
-`;
+const POLICIES = authPolicy({ name: 'reviews-auth', app: 'reviews', from: 'frontend', port: 8080 });
 
 /** What the impostor saw of the handshake. */
 type ResponderSide =

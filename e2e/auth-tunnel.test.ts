@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
 import { waitFor } from '../auth/src/testing/fixtures.js';
-import { ADMIN, AuthLab, type LabClient } from './lab/auth-lab.js';
+import { ADMIN, AuthLab, authPolicy, type LabClient } from './lab/auth-lab.js';
 import type { Lines } from './lab/json-lines.js';
 import { labUnavailable } from './lab/lab.js';
 import { NODEMESH, runNodemesh } from './lab/mesh.js';
@@ -27,16 +27,6 @@ if (skip) console.log(`# SKIPPED auth tunnel e2e: ${skip}`);
 const REVIEWS = '10.244.1.10';
 const FRONTEND = '10.244.2.10';
 const TUNNEL = 'nmtun0';
-const POLICY = `apiVersion: nodemesh.io/v1alpha1
-kind: MeshPolicy
-metadata: { name: reviews-auth, namespace: shop }
-spec:
-  endpointSelector: { matchLabels: { app: reviews } }
-  ingress:
-    - fromEndpoints: [{ matchLabels: { app: frontend } }]
-      toPorts: [{ ports: [{ port: "8080", protocol: TCP }] }]
-      authentication: { mode: required }
-`;
 
 interface TunnelStatus {
   required: boolean;
@@ -57,7 +47,7 @@ describe('auth tunnel check: a sender on another node is believed only out of th
         { name: 'reviews-1', sa: 'reviews', address: REVIEWS, node: 'n1', app: 'reviews' },
         { name: 'frontend-1', sa: 'frontend', address: FRONTEND, node: 'n2', app: 'frontend' },
       ],
-      policies: POLICY,
+      policies: authPolicy({ name: 'reviews-auth', app: 'reviews', from: 'frontend', port: 8080 }),
     });
     server = await al.startServer(`${REVIEWS}:8080:echo`);
     client = await al.startClient();

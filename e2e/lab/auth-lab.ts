@@ -24,6 +24,20 @@ export const GATE = { host: '127.0.0.1', port: 15007 };
 export const AUTH_PORT = 4250;
 export const ADMIN = '127.0.0.1:9878';
 
+/** A MeshPolicy (namespace shop): workloads labelled app=`from` must authenticate to those labelled app=`app` on TCP `port` (per pair, or per connection). */
+export function authPolicy(o: { name: string; app: string; from: string; port: number; scope?: 'connection' }): string {
+  return `apiVersion: nodemesh.io/v1alpha1
+kind: MeshPolicy
+metadata: { name: ${o.name}, namespace: shop }
+spec:
+  endpointSelector: { matchLabels: { app: ${o.app} } }
+  ingress:
+    - fromEndpoints: [{ matchLabels: { app: ${o.from} } }]
+      toPorts: [{ ports: [{ port: "${o.port}", protocol: TCP }] }]
+      authentication: { mode: required${o.scope ? `, scope: ${o.scope}` : ''} }
+`;
+}
+
 export interface AuthLabWorkload {
   name: string;
   sa: string;
