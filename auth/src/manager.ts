@@ -146,9 +146,13 @@ export class AuthManager {
    * caller must then connect from exactly tuple.sourcePort.
    */
   async authenticateConnection(flow: FlowKey, tuple: ConnectionTuple, opts: { renewal?: boolean } = {}): Promise<AuthDecision> {
-    const o = this.#o;
     const key: AuthKey = { ...flow, authType: 'spiffe-mtls' };
-    const fields = { scope: 'connection', ...flowFields(key), connection: connectionTupleString(tuple), renewal: opts.renewal || undefined };
+    return this.#handshake(key, { scope: 'connection', connection: connectionTupleString(tuple), renewal: opts.renewal || undefined }, { connection: tuple, renewal: opts.renewal });
+  }
+
+  /** One handshake for `key`, logged (with `fields`) and counted: the decision it gives. */
+  async #handshake(key: AuthKey, fields: Record<string, unknown>, extra: { connection?: ConnectionTuple; renewal?: boolean } = {}): Promise<AuthDecision> {
+    const o = this.#o;
     o.metrics?.requests.inc({ outcome: 'started' });
     const address = o.resolveNode(key.remoteNode);
     const r = address
@@ -162,16 +166,25 @@ export class AuthManager {
           metrics: o.metrics,
           now: o.now,
           timeoutMs: o.handshakeTimeoutMs,
-          connection: tuple,
-          renewal: opts.renewal,
+          ...extra,
         })
       : ({ ok: false, reason: 'unknown_node', by: 'local', detail: `no auth service address for node ${key.remoteNode}`, durationMs: 0 } as const);
     if (r.ok) {
-      o.logger.info('flow auth', { role: 'initiator', decision: 'authenticated', source: 'handshake', ...fields, expiresAt: new Date(r.entry.expiresAt).toISOString(), localSerial: r.entry.localSerial, remoteSerial: r.entry.remoteSerial, durationMs: round(r.durationMs) });
+      o.logger.info('flow auth', {
+        role: 'initiator',
+        decision: 'authenticated',
+        source: 'handshake',
+        ...flowFields(key),
+        ...fields,
+        expiresAt: new Date(r.entry.expiresAt).toISOString(),
+        localSerial: r.entry.localSerial,
+        remoteSerial: r.entry.remoteSerial,
+        durationMs: round(r.durationMs),
+      });
       return { allowed: true, entry: r.entry, source: 'handshake' };
     }
     this.#failures.set(r.reason, (this.#failures.get(r.reason) ?? 0) + 1);
-    o.logger.warn('flow auth', { role: 'initiator', decision: 'refused', ...fields, reason: r.reason, by: r.by, detail: r.detail, durationMs: round(r.durationMs) });
+    o.logger.warn('flow auth', { role: 'initiator', decision: 'refused', ...flowFields(key), ...fields, reason: r.reason, by: r.by, detail: r.detail, durationMs: round(r.durationMs) });
     return { allowed: false, reason: r.reason, by: r.by, detail: r.detail };
   }
 
@@ -212,42 +225,11 @@ export class AuthManager {
         return { ...b.refusal, detail, retryAt: b.until };
       }
     }
-    o.metrics?.requests.inc({ outcome: 'started' });
-    const address = o.resolveNode(key.remoteNode);
-    const r = address
-      ? await initiateHandshake({
-          ...key,
-          address,
-          nodeName: o.nodeName,
-          provider: o.provider,
-          trust: o.trust,
-          authMap: o.authMap,
-          metrics: o.metrics,
-          now: o.now,
-          timeoutMs: o.handshakeTimeoutMs,
-        })
-      : ({ ok: false, reason: 'unknown_node', by: 'local', detail: `no auth service address for node ${key.remoteNode}`, durationMs: 0 } as const);
-    if (r.ok) {
-      o.logger.info('flow auth', {
-        role: 'initiator',
-        decision: 'authenticated',
-        source: 'handshake',
-        ...flowFields(key),
-        expiresAt: new Date(r.entry.expiresAt).toISOString(),
-        localSerial: r.entry.localSerial,
-        remoteSerial: r.entry.remoteSerial,
-        durationMs: round(r.durationMs),
-        forced: force || undefined,
-      });
-      this.#backoff.delete(k);
-      return { allowed: true, entry: r.entry, source: 'handshake' };
-    }
-    this.#failures.set(r.reason, (this.#failures.get(r.reason) ?? 0) + 1);
-    o.logger.warn('flow auth', { role: 'initiator', decision: 'refused', ...flowFields(key), reason: r.reason, by: r.by, detail: r.detail, durationMs: round(r.durationMs) });
-    const refusal: Refusal = { allowed: false, reason: r.reason, by: r.by, detail: r.detail };
+    const d = await this.#handshake(key, { forced: force || undefined });
+    if (d.allowed) this.#backoff.delete(k);
     // A forced re-authentication that fails may leave a valid entry in place (transient reasons): not a refusal of new flows.
-    if (!force) this.#refused(k, refusal);
-    return refusal;
+    else if (!force) this.#refused(k, d);
+    return d;
   }
 
   /** Re-authenticates every entry whose local identity is `id` (after its SVID rotated). */
