@@ -267,6 +267,23 @@ describe('auth manager: a refused pair backs off', () => {
     assert.ok((await a.manager.authenticate(g)).allowed);
   });
 
+  test('per-connection authentication backs off the pair too; a renewal does not wait', async () => {
+    const { a } = nodes;
+    const R3 = workloadSpiffeId(TD, 'shop', 'per-conn-absent');
+    const g = { ...f, remoteIdentity: R3 };
+    const tuple = (sourcePort: number) => ({ sourceAddress: '10.0.2.10', sourcePort, destinationAddress: '10.0.1.10', destinationPort: 8443 });
+    const h = handshakes();
+    const first = await a.manager.authenticateConnection(g, tuple(41000));
+    assert.ok(!first.allowed && first.retryAt === undefined);
+    const second = await a.manager.authenticateConnection(g, tuple(41001));
+    assert.ok(!second.allowed && second.retryAt === clock.t + 1000, 'refused from memory');
+    assert.ok(!(await a.manager.authenticate(g)).allowed, 'and the pair path with it');
+    assert.equal(handshakes(), h + 1);
+    const renewal = await a.manager.authenticateConnection(g, tuple(41000), { renewal: true });
+    assert.ok(!renewal.allowed && renewal.retryAt === undefined, 'a renewal tries its handshake');
+    assert.equal(handshakes(), h + 2);
+  });
+
   test('refusalBackoffMaxMs 0: every flow tries a handshake', async () => {
     const off = await makeNodes(silent, { refusalBackoffMaxMs: 0 });
     try {

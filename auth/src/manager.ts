@@ -16,10 +16,10 @@
 // Any change that could turn the answer (a success, the identities this node
 // holds, the trust bundles, the configuration) ends every back-off.
 //
-// The per-connection mode (authenticateConnection) shares none of that: each
-// connection runs its own handshake naming its 4-tuple, nothing is cached or
-// joined, and rotation or revocation has nothing to redo (a connection entry
-// serves one connection; gc drops it when it expires).
+// The per-connection mode (authenticateConnection) shares none of that but
+// the back-off: each connection runs its own handshake naming its 4-tuple,
+// nothing is cached or joined, and rotation or revocation has nothing to redo
+// (a connection entry serves one connection; gc drops it when it expires).
 import type { Logger } from '../../xds-server/src/log.js';
 import { authKeyString, connectionTupleString, type AuthEntry, type AuthKey, type AuthMap, type ConnectionTuple } from './authmap/types.js';
 import type { CertificateProvider, ProviderEvent } from './certs/provider.js';
@@ -143,11 +143,28 @@ export class AuthManager {
    * address and source port, the destination's address and port): a fresh
    * handshake every time, never the cache nor another caller's handshake.
    * When allowed, the responder's entry for exactly this tuple exists; the
-   * caller must then connect from exactly tuple.sourcePort.
+   * caller must then connect from exactly tuple.sourcePort. A pair refused
+   * earlier backs off here too (a renewal of an open connection does not
+   * wait for it).
    */
   async authenticateConnection(flow: FlowKey, tuple: ConnectionTuple, opts: { renewal?: boolean } = {}): Promise<AuthDecision> {
     const key: AuthKey = { ...flow, authType: 'spiffe-mtls' };
-    return this.#handshake(key, { scope: 'connection', connection: connectionTupleString(tuple), renewal: opts.renewal || undefined }, { connection: tuple, renewal: opts.renewal });
+    const k = authKeyString(key);
+    const backingOff = opts.renewal ? undefined : this.#backingOff(key);
+    if (backingOff) return backingOff;
+    const d = await this.#handshake(key, { scope: 'connection', connection: connectionTupleString(tuple), renewal: opts.renewal || undefined }, { connection: tuple, renewal: opts.renewal });
+    if (d.allowed) this.#backoff.delete(k);
+    else if (!opts.renewal) this.#refused(k, d);
+    return d;
+  }
+
+  /** The refusal to answer from memory while `key` backs off, else undefined. */
+  #backingOff(key: AuthKey): Refusal | undefined {
+    const b = this.#backoff.get(authKeyString(key));
+    if (!b || b.until <= this.#now()) return undefined;
+    this.#o.metrics?.requests.inc({ outcome: 'backoff' });
+    this.#o.logger.debug('flow auth', { role: 'initiator', decision: 'refused', source: 'backoff', ...flowFields(key), reason: b.refusal.reason, retryAt: new Date(b.until).toISOString() });
+    return { ...b.refusal, detail: `${b.refusal.detail} (refused earlier; no new handshake before ${new Date(b.until).toISOString()})`, retryAt: b.until };
   }
 
   /** One handshake for `key`, logged (with `fields`) and counted: the decision it gives. */
@@ -217,13 +234,8 @@ export class AuthManager {
         o.logger.debug('flow auth', { role: 'initiator', decision: 'authenticated', source: 'cache', ...flowFields(key), expiresAt: new Date(entry.expiresAt).toISOString() });
         return { allowed: true, entry, source: 'cache' };
       }
-      const b = this.#backoff.get(k);
-      if (b && b.until > this.#now()) {
-        o.metrics?.requests.inc({ outcome: 'backoff' });
-        const detail = `${b.refusal.detail} (refused earlier; no new handshake before ${new Date(b.until).toISOString()})`;
-        o.logger.debug('flow auth', { role: 'initiator', decision: 'refused', source: 'backoff', ...flowFields(key), reason: b.refusal.reason, retryAt: new Date(b.until).toISOString() });
-        return { ...b.refusal, detail, retryAt: b.until };
-      }
+      const backingOff = this.#backingOff(key);
+      if (backingOff) return backingOff;
     }
     const d = await this.#handshake(key, { forced: force || undefined });
     if (d.allowed) this.#backoff.delete(k);
