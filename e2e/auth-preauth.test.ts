@@ -60,7 +60,8 @@ describe('auth preauthentication: the first connection of a pair the policy name
   };
 
   it('before any connection: the pair frontend → reviews is authenticated on both nodes; the per-connection pair is not', async () => {
-    await waitFor('the first pass', async () => status(al.n2).preauth?.authenticated === 1, 20_000);
+    // n1's agent may come up after n2's first pass: the retries back off (1, 2, 4 ... s), hence the long wait.
+    await waitFor('the first pass', async () => status(al.n2).preauth?.authenticated === 1, 60_000);
     const s2 = status(al.n2);
     assert.deepEqual(s2.preauth && [s2.preauth.pairs, s2.preauth.dropped, s2.preauth.refused], [1, 0, 0]);
     assert.deepEqual(s2.entries.map((e) => [e.localIdentity, e.remoteIdentity, e.remoteNode, e.role]), [[spiffe('frontend'), spiffe('reviews'), 'n1', 'initiator']]);
