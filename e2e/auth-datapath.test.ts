@@ -35,7 +35,8 @@ import type { AuthKey } from '../auth/src/authmap/types.js';
 import { AuthDatapath } from '../bpf/sockmap/src/auth-map.js';
 import { BpfMap } from '../bpf/sockmap/src/maps.js';
 import { DEFAULT_OBJECTS_DIR, objectsMissing } from '../bpf/sockmap/src/preflight.js';
-import { COUNTERS, type CounterName } from '../bpf/sockmap/src/structs.js';
+import { readCounter } from '../bpf/sockmap/src/counters.js';
+import type { CounterName } from '../bpf/sockmap/src/structs.js';
 import { jsonLines, type Lines } from './lab/json-lines.js';
 import { Lab, labUnavailable, type LabNode } from './lab/lab.js';
 import { NODEMESH, runNodemesh } from './lab/mesh.js';
@@ -164,14 +165,7 @@ describe('auth datapath, receive side: nm_auth_ingress on real TCP in the lab', 
     if (configDir) rmSync(configDir, { recursive: true, force: true });
   });
 
-  const count = (name: CounterName): bigint => {
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(COUNTERS.indexOf(name));
-    const v = counters.lookup(key)!;
-    let sum = 0n;
-    for (let off = 0; off + 8 <= v.length; off += 8) sum += v.readBigUInt64LE(off);
-    return sum;
-  };
+  const count = (name: CounterName): bigint => readCounter(counters, name);
   const client = (port: number, timeoutMs: number) => {
     const child = n2.spawn(process.execPath, ['-e', CLIENT_JS], { cgroup: 'mesh/frontend', env: { HOST: SERVER, PORT: String(port), LOCAL: CLIENT, TIMEOUT_MS: String(timeoutMs) } });
     return { child, out: jsonLines(child) };

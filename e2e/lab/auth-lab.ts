@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthDatapath } from '../../bpf/sockmap/src/auth-map.js';
 import { BpfMap } from '../../bpf/sockmap/src/maps.js';
-import { COUNTERS, type CounterName } from '../../bpf/sockmap/src/structs.js';
+import { readCounter } from '../../bpf/sockmap/src/counters.js';
+import type { CounterName } from '../../bpf/sockmap/src/structs.js';
 import { CLIENT_JS, SERVER_JS } from './auth-workloads.js';
 import { jsonLines, type Lines } from './json-lines.js';
 import { Lab, type LabNode } from './lab.js';
@@ -190,12 +191,7 @@ export class AuthLab {
   }
 
   count(n: NodeAgents, name: CounterName): bigint {
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(COUNTERS.indexOf(name));
-    const v = n.counters.lookup(key)!;
-    let sum = 0n;
-    for (let off = 0; off + 8 <= v.length; off += 8) sum += v.readBigUInt64LE(off);
-    return sum;
+    return readCounter(n.counters, name);
   }
 
   /** `nodemesh auth status --json` run in the node's namespace, parsed. */

@@ -15,6 +15,7 @@ import { check, libbpf, type TestRunOpts } from './libbpf.js';
 import { detach, loadWithPinnedMaps, type LoadedObject } from './loader.js';
 import { BpfMap } from './maps.js';
 import { BPFFS, DEFAULT_OBJECTS_DIR, isBpffs, objectsMissing } from './preflight.js';
+import { readCounter } from './counters.js';
 import { COUNTERS, type CounterName } from './structs.js';
 
 const skip =
@@ -98,14 +99,7 @@ describe('nm_auth_ingress decision in the kernel (BPF_PROG_TEST_RUN)', { skip },
     assert.ok(!existsSync(pinRoot), 'pins removed');
   });
 
-  const count = (name: CounterName): bigint => {
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(COUNTERS.indexOf(name));
-    const v = counters.lookup(key)!;
-    let sum = 0n;
-    for (let off = 0; off + 8 <= v.length; off += 8) sum += v.readBigUInt64LE(off);
-    return sum;
-  };
+  const count = (name: CounterName): bigint => readCounter(counters, name);
   /** Runs the packet; returns the verdict and the single counter that moved. */
   const decide = (p: Buffer, ingressIfindex?: number): { verdict: 'pass' | 'drop'; counted: string[] } => {
     const before = COUNTERS.map(count);

@@ -14,12 +14,12 @@ import { existsSync, mkdirSync, openSync, closeSync, readdirSync, rmSync, statSy
 import { join, resolve } from 'node:path';
 import { BpfError, check, closeFd, lastErrno, libbpf, resetLog, takeLog, type Handle } from './libbpf.js';
 import { BpfMap } from './maps.js';
+import { readCounters } from './counters.js';
 import { BPFFS, DEFAULT_OBJECTS_DIR, DEFAULT_PIN_ROOT, OBJECTS, preflight } from './preflight.js';
 import {
   CGROUP_ROLE,
   CIDR4_KEY,
   CONFIG,
-  COUNTERS,
   SERVICE_KEY,
   SERVICE_VALUE,
   type Cidr4,
@@ -290,17 +290,7 @@ export class Steering {
 
   /** Every counter, summed over CPUs. */
   counters(): Counters {
-    const m = this.map('nm_counters');
-    const out = {} as Counters;
-    COUNTERS.forEach((name, i) => {
-      const key = Buffer.alloc(4);
-      key.writeUInt32LE(i);
-      const v = m.lookup(key);
-      let sum = 0n;
-      if (v) for (let off = 0; off + 8 <= v.length; off += 8) sum += v.readBigUInt64LE(off);
-      out[name] = sum;
-    });
-    return out;
+    return readCounters(this.map('nm_counters'));
   }
 
   /** Entries per map (a snapshot), with each map's capacity. */
